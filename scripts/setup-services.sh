@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Prepares this machine for Arches: PostgreSQL running with pgvector, the `arches` role and
+# database (extension created by the superuser once), and Redis answering. Idempotent and quick
+# when everything is in place. Settings come from the same ARCHES_* variables the server reads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+PG_SUPERUSER=${PG_SUPERUSER:-postgres}
+DB_NAME=${ARCHES_DB_NAME:-arches}
+DB_USER=${ARCHES_DATABASE_USER:-arches}
+REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+REDIS_PORT=${REDIS_PORT:-6379}
+
+log() { echo "arches-setup: $*" >&2; }
+psql_su() { psql -v ON_ERROR_STOP=1 -qAt -h "$PGHOST" -p "$PGPORT" -U "$PG_SUPERUSER" "$@"; }
+
+# PostgreSQL: start the local cluster if it is not answering.
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 0.5; done
+  pg_isready -q -h "$PGHOST" -p "$PGPORT" || { log "PostgreSQL is not answering on $PGHOST:$PGPORT"; exit 1; }
+fi
+
+bash scripts/install-pgvector.sh
+
+# Role and database for the application; the extension is created here, by the superuser.
+if [ "$(psql_su -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" != "1" ]; then
+  log "creating role $DB_USER"
+  psql_su -d postgres -c "CREATE ROLE \"$DB_USER\" LOGIN CREATEDB"
+fi
+if [ -n "${ARCHES_DATABASE_PASSWORD:-}" ]; then
+  psql_su -d postgres -c "ALTER ROLE \"$DB_USER\" PASSWORD '${ARCHES_DATABASE_PASSWORD//\'/\'\'}'"
+fi
+if [ "$(psql_su -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != "1" ]; then
+  log "creating database $DB_NAME"
+  psql_su -d postgres -c "CREATE DATABASE \"$DB_NAME\" OWNER \"$DB_USER\""
+fi
+psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" 2>/dev/null
+
+# Redis: start a local one if nothing answers (cache only: no persistence).
+if command -v redis-cli >/dev/null && ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  if command -v redis-server >/dev/null; then
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/arches-redis.log
+    for _ in $(seq 1 20); do redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.25; done
+  fi
+fi
