@@ -1,0 +1,192 @@
+package ai.arches.app;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import ai.arches.auth.ApiKeys;
+import ai.arches.auth.Auth;
+import ai.arches.auth.AuthRoutes;
+import ai.arches.auth.Tokens;
+import ai.arches.cache.RedisProbe;
+import ai.arches.common.Cursors;
+import ai.arches.config.ArchesConfig;
+import ai.arches.content.ContentRoutes;
+import ai.arches.content.Contents;
+import ai.arches.db.Database;
+import ai.arches.db.Migrations;
+import ai.arches.http.ApiRouter;
+import ai.arches.http.JsonIo;
+import ai.arches.http.Problems;
+import ai.arches.observability.Metrics;
+import ai.arches.observability.OpsRoutes;
+import ai.arches.observability.RequestObserver;
+import ai.arches.organizations.OrganizationRoutes;
+import ai.arches.organizations.Organizations;
+import ai.arches.workflows.WorkflowRoutes;
+import ai.arches.workflows.Workflows;
+
+import io.helidon.http.Status;
+import io.helidon.http.encoding.ContentEncodingContext;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+
+/**
+ * Builds the running platform from a validated config: metrics, pool, migrations, Redis probe,
+ * features, routes, server. Owns everything it builds and closes it in reverse order.
+ */
+public final class Arches implements AutoCloseable {
+    public static final String API_BASE = "/api/v1";
+    private static final Logger LOG = Logger.getLogger(Arches.class.getName());
+
+    private final Metrics metrics;
+    private final Database db;
+    private final RedisProbe redis;
+    private final WebServer server;
+    private final List<ApiRouter.Route> routes;
+
+    private Arches(Metrics metrics, Database db, RedisProbe redis, WebServer server, List<ApiRouter.Route> routes) {
+        this.metrics = metrics;
+        this.db = db;
+        this.redis = redis;
+        this.server = server;
+        this.routes = routes;
+    }
+
+    public static Arches start(ArchesConfig cfg, Clock clock) {
+        Metrics metrics = new Metrics();
+        Database db = Database.connect(cfg.database(), "arches", metrics.registry());
+        RedisProbe redis = null;
+        try {
+            if (cfg.database().migrate()) {
+                int ran = Migrations.migrate(db.dataSource());
+                LOG.info("migrations applied: " + ran);
+            }
+            redis = cfg.redis().enabled() ? new RedisProbe(cfg.redis().url(), cfg.redis().timeout()) : null;
+
+            byte[] secret = secret(cfg.auth());
+            Tokens tokens = new Tokens(secret, cfg.auth().issuer(), cfg.auth().accessTokenTtl(), clock);
+            Cursors cursors = new Cursors(derive(secret, "cursor"));
+            JsonIo io = new JsonIo(cfg.server().maxBody(), cfg.server().compressionMinSize());
+            ApiKeys apiKeys = new ApiKeys(db, tokens, clock);
+            Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock);
+            Organizations orgs = new Organizations(db, auth, cursors, clock);
+            Contents contents = new Contents(db, cursors, clock);
+            Workflows workflows = new Workflows(db, cursors, clock);
+
+            Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+            Duration pingTimeout = Duration.ofSeconds(2);
+            checks.put("postgres", () -> db.ping(pingTimeout));
+            if (redis != null) {
+                RedisProbe r = redis;
+                checks.put("redis", r::ping);
+            }
+            OpsRoutes ops = new OpsRoutes(metrics, checks);
+            byte[] openapi = resource("/openapi.json");
+
+            HttpRouting.Builder routing = HttpRouting.builder();
+            routing.addFilter(new RequestObserver(metrics, cfg.log().access()));
+            ApiRouter router = new ApiRouter(routing);
+            router.get("/health", ops::health);
+            router.get("/ready", ops::ready);
+            router.get("/metrics", ops::metrics);
+            router.get(API_BASE + "/openapi.json",
+                    (req, res) -> io.write(req, res, Status.OK_200, JsonIo.JSON, openapi));
+            new AuthRoutes(auth, io).register(router, API_BASE);
+            new OrganizationRoutes(orgs, auth, apiKeys, cursors, io).register(router, API_BASE);
+            new ContentRoutes(contents, orgs, io).register(router, API_BASE);
+            new WorkflowRoutes(workflows, orgs, io).register(router, API_BASE);
+            Problems.register(routing, io, router);
+
+            WebServer server = WebServer.builder()
+                    .host(cfg.server().host())
+                    .port(cfg.server().port())
+                    .backlog(8192)
+                    .shutdownHook(false)
+                    // Compression is JsonIo's (size-aware); no encoder here.
+                    .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
+                    .routing(routing)
+                    .build()
+                    .start();
+            return new Arches(metrics, db, redis, server, router.routes());
+        } catch (RuntimeException e) {
+            if (redis != null) {
+                redis.close();
+            }
+            db.close();
+            metrics.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** Every (method, template) the server serves. */
+    public List<ApiRouter.Route> routes() {
+        return routes;
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+        if (redis != null) {
+            redis.close();
+        }
+        db.close();
+        metrics.close();
+    }
+
+    private static byte[] secret(ArchesConfig.Auth auth) {
+        if (!auth.tokenSecret().isEmpty()) {
+            return auth.tokenSecret().getBytes(StandardCharsets.UTF_8);
+        }
+        LOG.warning("auth.token_secret is empty: using a random secret; tokens will not survive a restart "
+                + "and other nodes will reject them. Set ARCHES_AUTH_TOKEN_SECRET in production.");
+        byte[] b = new byte[32];
+        new SecureRandom().nextBytes(b);
+        return b;
+    }
+
+    /** A separate key per use, so a cursor MAC can never be replayed as a token signature. */
+    private static byte[] derive(byte[] secret, String purpose) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = Arches.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " missing from the classpath");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

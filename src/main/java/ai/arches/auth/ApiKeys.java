@@ -1,0 +1,101 @@
+package ai.arches.auth;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import ai.arches.common.Cursors;
+import ai.arches.common.Ids;
+import ai.arches.db.Database;
+import ai.arches.db.Keyset;
+import ai.arches.db.Rows;
+
+import org.jdbi.v3.core.mapper.RowMapper;
+
+/**
+ * Organization API keys: {@code ak_<random>}, stored as SHA-256, shown once at creation. The
+ * caller (organizations) checks that the creator may grant the role; this class only stores,
+ * lists, deletes and authenticates.
+ */
+public final class ApiKeys {
+    public static final String PREFIX = "ak_";
+    private static final int SHOWN_PREFIX = 10;
+    /** last_used_at is written at most this often per key, so reads do not become writes. */
+    private static final Duration TOUCH_INTERVAL = Duration.ofMinutes(1);
+
+    private static final RowMapper<ApiKey> KEY = (rs, ctx) -> new ApiKey(
+            Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("name"),
+            Role.parse(rs.getString("role")).orElseThrow(), rs.getString("prefix"),
+            Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"), Rows.instant(rs, "last_used_at"));
+
+    /** A new key and its secret, which is never retrievable again. */
+    public record Created(ApiKey key, String secret) {}
+
+    private final Database db;
+    private final Tokens tokens;
+    private final Clock clock;
+
+    public ApiKeys(Database db, Tokens tokens, Clock clock) {
+        this.db = db;
+        this.tokens = tokens;
+        this.clock = clock;
+    }
+
+    public Created create(UUID organizationId, String name, Role role, UUID createdBy) {
+        String secret = tokens.randomSecret(PREFIX);
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        ApiKey key = new ApiKey(Ids.newId(), organizationId, name, role, secret.substring(0, SHOWN_PREFIX),
+                createdBy, now, null);
+        db.withHandle(h -> h.createUpdate("""
+                        INSERT INTO api_keys (id, organization_id, name, role, prefix, key_hash, created_by, created_at)
+                        VALUES (:id, :org, :name, :role, :prefix, :hash, :by, :at)""")
+                .define(Database.QUERY_TYPE, "api_keys.insert")
+                .bind("id", key.id()).bind("org", organizationId).bind("name", name).bind("role", role.wire())
+                .bind("prefix", key.prefix()).bind("hash", Tokens.sha256(secret)).bind("by", createdBy)
+                .bind("at", now).execute());
+        return new Created(key, secret);
+    }
+
+    /** One page, newest first; rows has up to {@code fetch} entries for the caller to cut. */
+    public List<ApiKey> list(UUID organizationId, Cursors.PageRequest page) {
+        String sql = """
+                SELECT id, organization_id, name, role, prefix, created_by, created_at, last_used_at
+                FROM api_keys WHERE organization_id = :org""" + Keyset.after(page, "created_at", "id")
+                + " ORDER BY created_at DESC, id DESC LIMIT :fetch";
+        return db.withHandle(h -> Keyset.bind(h.createQuery(sql), page)
+                .define(Database.QUERY_TYPE, "api_keys.list")
+                .bind("org", organizationId)
+                .map(KEY).list());
+    }
+
+    public boolean delete(UUID organizationId, UUID keyId) {
+        return db.withHandle(h -> h.createUpdate("DELETE FROM api_keys WHERE id = :id AND organization_id = :org")
+                .define(Database.QUERY_TYPE, "api_keys.delete")
+                .bind("id", keyId).bind("org", organizationId).execute()) == 1;
+    }
+
+    Optional<Principal.ApiKey> authenticate(String secret) {
+        byte[] hash = Tokens.sha256(secret);
+        Optional<ApiKey> found = db.withHandle(h -> h.createQuery("""
+                        SELECT id, organization_id, name, role, prefix, created_by, created_at, last_used_at
+                        FROM api_keys WHERE key_hash = :hash""")
+                .define(Database.QUERY_TYPE, "api_keys.by_hash")
+                .bind("hash", hash).map(KEY).findOne());
+        found.ifPresent(this::touch);
+        return found.map(k -> new Principal.ApiKey(k.id(), k.organizationId(), k.role()));
+    }
+
+    private void touch(ApiKey k) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        if (k.lastUsedAt() != null && k.lastUsedAt().plus(TOUCH_INTERVAL).isAfter(now)) {
+            return;
+        }
+        db.withHandle(h -> h.createUpdate("UPDATE api_keys SET last_used_at = :at WHERE id = :id")
+                .define(Database.QUERY_TYPE, "api_keys.touch")
+                .bind("id", k.id()).bind("at", now).execute());
+    }
+}

@@ -1,0 +1,127 @@
+package ai.arches.auth;
+
+import java.util.List;
+import java.util.Optional;
+
+import ai.arches.common.ForbiddenException;
+import ai.arches.common.UnauthenticatedException;
+import ai.arches.http.ApiRouter;
+import ai.arches.http.Input;
+import ai.arches.http.JsonIo;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/** /auth/* and /users/me. */
+public final class AuthRoutes {
+    static final List<String> USER_FIELDS = List.of("id", "email", "name", "createdAt", "updatedAt");
+    private static final int PASSWORD_MIN = 8;
+    private static final int PASSWORD_MAX = 256;
+
+    private final Auth auth;
+    private final JsonIo io;
+
+    public AuthRoutes(Auth auth, JsonIo io) {
+        this.auth = auth;
+        this.io = io;
+    }
+
+    public void register(ApiRouter r, String base) {
+        r.post(base + "/auth/register", this::registerUser);
+        r.post(base + "/auth/login", this::login);
+        r.post(base + "/auth/refresh", this::refresh);
+        r.post(base + "/auth/logout", this::logout);
+        r.get(base + "/users/me", this::me);
+        r.patch(base + "/users/me", this::updateMe);
+    }
+
+    private void registerUser(ServerRequest req, ServerResponse res) {
+        Input in = io.readInput(req);
+        String email = in.requiredString("email", 3, 254, Auth.EMAIL);
+        String name = in.requiredString("name", 1, 200);
+        String password = rawPassword(in);
+        in.validate();
+        User user = auth.register(email, name, password);
+        res.header(HeaderNames.LOCATION, "/api/v1/users/me");
+        io.send(req, res, Status.CREATED_201, user);
+    }
+
+    private void login(ServerRequest req, ServerResponse res) {
+        Input in = io.readInput(req);
+        String email = in.requiredString("email", 1, 254);
+        String password = rawPassword(in);
+        in.validate();
+        io.send(req, res, Status.OK_200, auth.login(email, password));
+    }
+
+    private void refresh(ServerRequest req, ServerResponse res) {
+        Input in = io.readInput(req);
+        String token = in.requiredString("refreshToken", 1, 200);
+        in.validate();
+        io.send(req, res, Status.OK_200, auth.refresh(token));
+    }
+
+    /** Ends the caller's session; a refresh token in the body is revoked too (or alone). */
+    private void logout(ServerRequest req, ServerResponse res) {
+        Optional<Principal> principal = auth.authenticateOptional(req);
+        Optional<String> refresh = Optional.empty();
+        if (req.content().hasEntity() && req.headers().contentLength().orElse(1) > 0) {
+            Input in = io.readInput(req);
+            refresh = in.optionalString("refreshToken", 1, 200);
+            in.validate();
+        }
+        if (principal.isEmpty() && refresh.isEmpty()) {
+            throw new UnauthenticatedException("send an access token, or a refreshToken in the body");
+        }
+        if (principal.isPresent() && principal.get() instanceof Principal.ApiKey) {
+            throw new ForbiddenException("API keys have no session to end; delete the key instead");
+        }
+        auth.logout(principal.map(p -> (Principal.User) p), refresh);
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private void me(ServerRequest req, ServerResponse res) {
+        io.send(req, res, Status.OK_200, auth.user(userOf(req)), USER_FIELDS);
+    }
+
+    private void updateMe(ServerRequest req, ServerResponse res) {
+        var caller = userOf(req);
+        Input in = io.readInput(req);
+        in.requireAnyOf("name");
+        Optional<String> name = in.optionalString("name", 1, 200);
+        in.validate();
+        User user = name.map(n -> auth.rename(caller, n)).orElseGet(() -> auth.user(caller));
+        io.send(req, res, Status.OK_200, user, USER_FIELDS);
+    }
+
+    private java.util.UUID userOf(ServerRequest req) {
+        Principal p = auth.authenticate(req);
+        if (p instanceof Principal.User u) {
+            return u.userId();
+        }
+        throw new ForbiddenException("this endpoint needs a user's access token, not an API key");
+    }
+
+    /** Passwords are taken as typed: no trimming, length in characters. */
+    private static String rawPassword(Input in) {
+        var node = in.raw().get("password");
+        in.has("password");
+        if (node == null || node.isNull()) {
+            in.error("password", "is required");
+            return null;
+        }
+        if (!node.isTextual()) {
+            in.error("password", "must be a string");
+            return null;
+        }
+        String p = node.textValue();
+        int len = p.codePointCount(0, p.length());
+        if (len < PASSWORD_MIN || len > PASSWORD_MAX) {
+            in.error("password", "must be " + PASSWORD_MIN + " to " + PASSWORD_MAX + " characters");
+            return null;
+        }
+        return p;
+    }
+}

@@ -1,0 +1,104 @@
+package ai.arches.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.concurrent.Semaphore;
+
+import ai.arches.common.ServiceUnavailableException;
+import ai.arches.config.ArchesConfig;
+
+import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
+import org.bouncycastle.crypto.params.Argon2Parameters;
+
+/**
+ * Argon2id password hashes in PHC string form ({@code $argon2id$v=19$m=..,t=..,p=..$salt$hash}),
+ * computed by Bouncy Castle. Each hash holds {@code memory_kib} of memory and a core for tens of
+ * milliseconds, so a fair semaphore bounds how many run at once; the rest queue in order instead
+ * of thrashing the CPU. Verification uses the parameters stored in the hash, so raising the cost
+ * later does not lock out existing users.
+ */
+final class Passwords {
+    private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
+    private static final Base64.Decoder B64D = Base64.getDecoder();
+    private static final int SALT_BYTES = 16;
+    private static final int HASH_BYTES = 32;
+
+    private final ArchesConfig.Password cost;
+    private final Semaphore gate;
+    private final SecureRandom random = new SecureRandom();
+    /** Verified against when the email is unknown, so timing does not reveal which emails exist. */
+    private final String decoy;
+
+    Passwords(ArchesConfig.Password cost) {
+        this.cost = cost;
+        this.gate = new Semaphore(cost.maxConcurrent(), true);
+        this.decoy = hash("decoy-password-for-unknown-users");
+    }
+
+    String hash(String password) {
+        byte[] salt = new byte[SALT_BYTES];
+        random.nextBytes(salt);
+        byte[] out = derive(password, salt, cost.memoryKib(), cost.iterations(), cost.parallelism(), HASH_BYTES);
+        return "$argon2id$v=19$m=" + cost.memoryKib() + ",t=" + cost.iterations() + ",p=" + cost.parallelism()
+                + "$" + B64.encodeToString(salt) + "$" + B64.encodeToString(out);
+    }
+
+    boolean verify(String password, String phc) {
+        String[] parts = phc.split("\\$");
+        // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
+        if (parts.length != 6 || !parts[1].equals("argon2id")) {
+            return false;
+        }
+        int m = 0;
+        int t = 0;
+        int p = 0;
+        for (String kv : parts[3].split(",")) {
+            String[] pair = kv.split("=", 2);
+            int v = Integer.parseInt(pair[1]);
+            switch (pair[0]) {
+                case "m" -> m = v;
+                case "t" -> t = v;
+                case "p" -> p = v;
+                default -> {
+                    return false;
+                }
+            }
+        }
+        byte[] salt = B64D.decode(parts[4]);
+        byte[] expected = B64D.decode(parts[5]);
+        byte[] actual = derive(password, salt, m, t, p, expected.length);
+        return MessageDigest.isEqual(expected, actual);
+    }
+
+    /** Spends the same work as a real check, for unknown accounts. */
+    void verifyDecoy(String password) {
+        verify(password, decoy);
+    }
+
+    private byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism, int len) {
+        try {
+            gate.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ServiceUnavailableException("interrupted while waiting to hash a password", e);
+        }
+        try {
+            Argon2Parameters params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
+                    .withVersion(Argon2Parameters.ARGON2_VERSION_13)
+                    .withSalt(salt)
+                    .withMemoryAsKB(memoryKib)
+                    .withIterations(iterations)
+                    .withParallelism(parallelism)
+                    .build();
+            Argon2BytesGenerator gen = new Argon2BytesGenerator();
+            gen.init(params);
+            byte[] out = new byte[len];
+            gen.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
+            return out;
+        } finally {
+            gate.release();
+        }
+    }
+}

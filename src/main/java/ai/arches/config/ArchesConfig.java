@@ -1,0 +1,33 @@
+package ai.arches.config;
+
+import java.time.Duration;
+import java.util.logging.Level;
+
+/**
+ * The whole configuration, parsed and validated once at start-up ({@link ConfigLoader}) and
+ * immutable afterwards. Each record mirrors one section of {@code arches.yaml}.
+ */
+public record ArchesConfig(Server server, Database database, Redis redis, Auth auth, Log log) {
+
+    public record Server(String host, int port, long maxBody, int compressionMinSize) {}
+
+    public record Database(String url, String user, String password, boolean migrate,
+                           Duration statementTimeout, Pool pool) {}
+
+    public record Pool(int maxConnections, int minConnections, Duration maxLifetime,
+                       Duration idleTimeout, Duration connectionTimeout) {}
+
+    /** {@code url} empty means Redis is not used. */
+    public record Redis(String url, Duration timeout) {
+        public boolean enabled() {
+            return !url.isBlank();
+        }
+    }
+
+    public record Auth(String tokenSecret, String issuer, Duration accessTokenTtl,
+                       Duration refreshTokenTtl, Password password) {}
+
+    public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent) {}
+
+    public record Log(Level level, boolean access) {}
+}

@@ -1,0 +1,289 @@
+package ai.arches.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.config.Config;
+
+/**
+ * Reads {@code arches.yaml} (the file named by ARCHES_CONFIG, else ./arches.yaml, else the copy
+ * on the classpath), lays {@code ARCHES_*} environment variables over it, then explicit
+ * overrides (tests), and validates every value. Every key the defaults file names can be
+ * overridden; an {@code ARCHES_*} variable that names no key is an error, so typos do not pass
+ * silently.
+ */
+public final class ConfigLoader {
+    private static final String ENV_PREFIX = "ARCHES_";
+    private static final String CONFIG_PATH_VAR = "ARCHES_CONFIG";
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
+
+    private final Map<String, String> values;
+
+    private ConfigLoader(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /** Loads from the process environment. */
+    public static ArchesConfig load() {
+        return load(System.getenv(), Map.of());
+    }
+
+    public static ArchesConfig load(Map<String, String> env, Map<String, String> overrides) {
+        Map<String, String> defaults = flatten(readYaml(env.get(CONFIG_PATH_VAR)));
+        Map<String, String> merged = new LinkedHashMap<>(defaults);
+        Map<String, String> envKeys = new HashMap<>();
+        defaults.keySet().forEach(k -> envKeys.put(envName(k), k));
+        for (var e : env.entrySet()) {
+            if (!e.getKey().startsWith(ENV_PREFIX) || e.getKey().equals(CONFIG_PATH_VAR)) {
+                continue;
+            }
+            String key = envKeys.get(e.getKey());
+            if (key == null) {
+                throw new ConfigException(e.getKey(), "no such setting (see arches.yaml for the keys)");
+            }
+            merged.put(key, e.getValue());
+        }
+        for (var e : overrides.entrySet()) {
+            if (!defaults.containsKey(e.getKey())) {
+                throw new ConfigException(e.getKey(), "no such setting (see arches.yaml for the keys)");
+            }
+            merged.put(e.getKey(), e.getValue());
+        }
+        return new ConfigLoader(merged).parse();
+    }
+
+    /** {@code database.pool.max_connections} becomes {@code ARCHES_DATABASE_POOL_MAX_CONNECTIONS}. */
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private ArchesConfig parse() {
+        var pool = new ArchesConfig.Pool(
+                integer("database.pool.max_connections", 1, 10_000),
+                integer("database.pool.min_connections", 0, 10_000),
+                duration("database.pool.max_lifetime", Duration.ofSeconds(30), Duration.ofDays(1)),
+                duration("database.pool.idle_timeout", Duration.ofSeconds(10), Duration.ofDays(1)),
+                duration("database.pool.connection_timeout", Duration.ofMillis(250), Duration.ofMinutes(5)));
+        if (pool.minConnections() > pool.maxConnections()) {
+            throw new ConfigException("database.pool.min_connections",
+                    "must not exceed database.pool.max_connections (" + pool.maxConnections() + "), was "
+                            + pool.minConnections());
+        }
+        var database = new ArchesConfig.Database(
+                jdbcUrl("database.url"),
+                string("database.user", false),
+                string("database.password", true),
+                bool("database.migrate"),
+                duration("database.statement_timeout", Duration.ofMillis(100), Duration.ofHours(1)),
+                pool);
+        var server = new ArchesConfig.Server(
+                string("server.host", false),
+                integer("server.port", 0, 65_535),
+                size("server.max_body", 1024, 1L << 30),
+                integer("server.compression_min_size", 0, 1 << 30));
+        String redisUrl = string("redis.url", true);
+        if (!redisUrl.isBlank() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
+            throw new ConfigException("redis.url", "must start with redis:// or rediss://, or be empty");
+        }
+        var redis = new ArchesConfig.Redis(redisUrl,
+                duration("redis.timeout", Duration.ofMillis(10), Duration.ofMinutes(1)));
+        String secret = string("auth.token_secret", true);
+        if (!secret.isEmpty() && secret.length() < 32) {
+            throw new ConfigException("auth.token_secret", "must be at least 32 characters, was " + secret.length());
+        }
+        var password = new ArchesConfig.Password(
+                integer("auth.password.memory_kib", 8, 4 * 1024 * 1024),
+                integer("auth.password.iterations", 1, 100),
+                integer("auth.password.parallelism", 1, 64),
+                integer("auth.password.max_concurrent", 1, 1024));
+        var auth = new ArchesConfig.Auth(secret, string("auth.issuer", false),
+                duration("auth.access_token_ttl", Duration.ofSeconds(10), Duration.ofDays(1)),
+                duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
+                password);
+        var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
+        return new ArchesConfig(server, database, redis, auth, log);
+    }
+
+    private String raw(String key) {
+        String v = values.get(key);
+        if (v == null) {
+            throw new ConfigException(key, "missing");
+        }
+        return v.trim();
+    }
+
+    private String string(String key, boolean mayBeEmpty) {
+        String v = raw(key);
+        if (!mayBeEmpty && v.isEmpty()) {
+            throw new ConfigException(key, "must not be empty");
+        }
+        return v;
+    }
+
+    private boolean bool(String key) {
+        return switch (raw(key).toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new ConfigException(key, "must be true or false, was '" + raw(key) + "'");
+        };
+    }
+
+    private int integer(String key, int min, int max) {
+        String v = raw(key);
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, "must be a whole number, was '" + v + "'");
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(key, "must be between " + min + " and " + max + ", was " + n);
+        }
+        return (int) n;
+    }
+
+    private Duration duration(String key, Duration min, Duration max) {
+        String v = raw(key);
+        Matcher m = DURATION.matcher(v);
+        if (!m.matches()) {
+            throw new ConfigException(key, "must be a duration such as 500ms, 5s, 10m, 2h or 30d, was '" + v + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d = switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new ConfigException(key, "must be between " + format(min) + " and " + format(max) + ", was " + v);
+        }
+        return d;
+    }
+
+    private long size(String key, long min, long max) {
+        String v = raw(key);
+        Matcher m = SIZE.matcher(v);
+        if (!m.matches()) {
+            throw new ConfigException(key, "must be a size such as 1048576, 512KiB or 1MiB, was '" + v + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2);
+        long bytes = switch (unit) {
+            case "KiB" -> n << 10;
+            case "MiB" -> n << 20;
+            case "GiB" -> n << 30;
+            default -> n;
+        };
+        if (bytes < min || bytes > max) {
+            throw new ConfigException(key, "must be between " + min + " and " + max + " bytes, was " + v);
+        }
+        return bytes;
+    }
+
+    private Level level(String key) {
+        String v = raw(key).toUpperCase(Locale.ROOT);
+        return switch (v) {
+            case "SEVERE", "ERROR" -> Level.SEVERE;
+            case "WARNING", "WARN" -> Level.WARNING;
+            case "INFO" -> Level.INFO;
+            case "FINE", "DEBUG" -> Level.FINE;
+            default -> throw new ConfigException(key, "must be one of SEVERE, WARNING, INFO, FINE, was '" + v + "'");
+        };
+    }
+
+    /** Accepts jdbc:postgresql:// as is and turns postgres://user:pass@host:port/db into JDBC form. */
+    private String jdbcUrl(String key) {
+        String v = string(key, false);
+        if (v.startsWith("jdbc:postgresql://")) {
+            return v;
+        }
+        if (v.startsWith("postgres://") || v.startsWith("postgresql://")) {
+            try {
+                URI uri = URI.create(v);
+                if (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2) {
+                    throw new ConfigException(key, "a postgres:// URL needs a host and a database name");
+                }
+                StringBuilder jdbc = new StringBuilder("jdbc:postgresql://").append(uri.getHost());
+                if (uri.getPort() > 0) {
+                    jdbc.append(':').append(uri.getPort());
+                }
+                jdbc.append(uri.getPath());
+                String sep = "?";
+                if (uri.getRawUserInfo() != null) {
+                    String[] parts = uri.getRawUserInfo().split(":", 2);
+                    jdbc.append(sep).append("user=").append(parts[0]);
+                    sep = "&";
+                    if (parts.length == 2) {
+                        jdbc.append(sep).append("password=").append(parts[1]);
+                    }
+                }
+                if (uri.getRawQuery() != null) {
+                    jdbc.append(sep).append(uri.getRawQuery());
+                }
+                return jdbc.toString();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key, "not a valid URL: " + URLDecoder.decode(e.getMessage(), StandardCharsets.UTF_8));
+            }
+        }
+        throw new ConfigException(key, "must start with jdbc:postgresql:// or postgres://");
+    }
+
+    private static String format(Duration d) {
+        return d.toString().substring(2).toLowerCase(Locale.ROOT);
+    }
+
+    private static Config readYaml(String explicitPath) {
+        try {
+            if (explicitPath != null && !explicitPath.isBlank()) {
+                Path p = Path.of(explicitPath);
+                if (!Files.isRegularFile(p)) {
+                    throw new ConfigException(CONFIG_PATH_VAR, "no such file: " + explicitPath);
+                }
+                return yaml(Files.newInputStream(p));
+            }
+            Path local = Path.of("arches.yaml");
+            if (Files.isRegularFile(local)) {
+                return yaml(Files.newInputStream(local));
+            }
+            InputStream in = ConfigLoader.class.getResourceAsStream("/arches.yaml");
+            if (in == null) {
+                throw new ConfigException(CONFIG_PATH_VAR, "no arches.yaml in the working directory or on the classpath");
+            }
+            return yaml(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Config yaml(InputStream in) throws IOException {
+        try (in) {
+            return Config.just(new String(in.readAllBytes(), StandardCharsets.UTF_8), MediaTypes.APPLICATION_YAML);
+        }
+    }
+
+    private static Map<String, String> flatten(Config root) {
+        Map<String, String> out = new LinkedHashMap<>();
+        root.traverse()
+                .filter(Config::isLeaf)
+                .forEach(node -> out.put(node.key().toString(), node.asString().orElse("")));
+        return out;
+    }
+}

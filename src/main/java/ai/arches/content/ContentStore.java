@@ -1,0 +1,135 @@
+package ai.arches.content;
+
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import ai.arches.common.Cursors;
+import ai.arches.db.Database;
+import ai.arches.db.Keyset;
+import ai.arches.db.Rows;
+import ai.arches.http.Json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+/**
+ * SQL for content. Every statement is scoped by organization id, so an id from another
+ * organization behaves exactly like one that does not exist. The embedding column is never
+ * selected: 384 floats per row that no API response shows.
+ */
+final class ContentStore {
+    private static final String COLUMNS = """
+            id, organization_id, title, body, type, mime_type, tags, metadata, embedding_status, created_by,
+            created_at, updated_at""";
+
+    private static final RowMapper<Content> CONTENT = (rs, ctx) -> new Content(
+            Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("title"), rs.getString("body"),
+            rs.getString("type"), rs.getString("mime_type"), Rows.strings(rs, "tags"),
+            object(rs.getString("metadata")), rs.getString("embedding_status"), Rows.uuid(rs, "created_by"),
+            Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
+
+    /** Inserts the row and returns metadata as jsonb stored it (keys reordered, duplicates gone). */
+    ObjectNode insert(Handle h, Content c) {
+        String stored = h.createQuery("""
+                        INSERT INTO content (id, organization_id, title, body, type, mime_type, tags, metadata,
+                                             embedding_status, created_by, created_at, updated_at)
+                        VALUES (:id, :org, :title, :body, :type, :mimeType, :tags, CAST(:metadata AS jsonb),
+                                'pending', :by, :at, :at)
+                        RETURNING metadata""")
+                .define(Database.QUERY_TYPE, "content.insert")
+                .bind("id", c.id()).bind("org", c.organizationId()).bind("title", c.title()).bind("body", c.body())
+                .bind("type", c.type()).bind("mimeType", c.mimeType()).bindArray("tags", String.class, c.tags())
+                .bind("metadata", text(c.metadata())).bind("by", c.createdBy()).bind("at", c.createdAt())
+                .mapTo(String.class).one();
+        return object(stored);
+    }
+
+    Optional<Content> get(Handle h, UUID org, UUID id) {
+        return h.createQuery("SELECT " + COLUMNS + " FROM content WHERE id = :id AND organization_id = :org")
+                .define(Database.QUERY_TYPE, "content.get")
+                .bind("id", id).bind("org", org).map(CONTENT).findOne();
+    }
+
+    /** One page, newest first, optionally only rows carrying {@code tag} (the GIN index serves @>). */
+    List<Content> list(Handle h, UUID org, Optional<String> tag, Cursors.PageRequest page) {
+        String sql = "SELECT " + COLUMNS + " FROM content WHERE organization_id = :org"
+                + (tag.isPresent() ? " AND tags @> ARRAY[:tag]::text[]" : "")
+                + Keyset.after(page, "created_at", "id")
+                + " ORDER BY created_at DESC, id DESC LIMIT :fetch";
+        var q = Keyset.bind(h.createQuery(sql), page)
+                .define(Database.QUERY_TYPE, "content.list")
+                .bind("org", org);
+        tag.ifPresent(t -> q.bind("tag", t));
+        return q.map(CONTENT).list();
+    }
+
+    /**
+     * Applies the present fields in one statement. When the title or body really changes (not
+     * merely resent), the stored embedding no longer describes the text: it is dropped and the
+     * row goes back to pending. SET expressions see the old column values, which is what makes
+     * the comparison possible inside the same UPDATE.
+     */
+    Optional<Content> update(Handle h, UUID org, UUID id, Contents.Changes ch, Instant at) {
+        List<String> sets = new ArrayList<>();
+        List<String> textChanged = new ArrayList<>();
+        ch.title().ifPresent(v -> {
+            sets.add("title = :title");
+            textChanged.add("title IS DISTINCT FROM :title");
+        });
+        ch.body().ifPresent(v -> {
+            sets.add("body = :body");
+            textChanged.add("body IS DISTINCT FROM :body");
+        });
+        ch.type().ifPresent(v -> sets.add("type = :type"));
+        ch.mimeType().ifPresent(v -> sets.add("mime_type = :mimeType"));
+        ch.tags().ifPresent(v -> sets.add("tags = :tags"));
+        ch.metadata().ifPresent(v -> sets.add("metadata = CAST(:metadata AS jsonb)"));
+        if (!textChanged.isEmpty()) {
+            String changed = String.join(" OR ", textChanged);
+            sets.add("embedding_status = CASE WHEN " + changed + " THEN 'pending' ELSE embedding_status END");
+            sets.add("embedding = CASE WHEN " + changed + " THEN NULL ELSE embedding END");
+            sets.add("embedding_error = CASE WHEN " + changed + " THEN NULL ELSE embedding_error END");
+        }
+        sets.add("updated_at = :at");
+        var u = h.createQuery("UPDATE content SET " + String.join(", ", sets)
+                        + " WHERE id = :id AND organization_id = :org RETURNING " + COLUMNS)
+                .define(Database.QUERY_TYPE, "content.update")
+                .bind("id", id).bind("org", org).bind("at", at);
+        // Only present fields are bound: JDBI refuses bindings the SQL does not use.
+        ch.title().ifPresent(v -> u.bind("title", v));
+        ch.body().ifPresent(v -> u.bind("body", v));
+        ch.type().ifPresent(v -> u.bind("type", v));
+        ch.mimeType().ifPresent(v -> u.bind("mimeType", v));
+        ch.tags().ifPresent(v -> u.bindArray("tags", String.class, v));
+        ch.metadata().ifPresent(v -> u.bind("metadata", text(v)));
+        return u.map(CONTENT).findOne();
+    }
+
+    boolean delete(Handle h, UUID org, UUID id) {
+        return h.createUpdate("DELETE FROM content WHERE id = :id AND organization_id = :org")
+                .define(Database.QUERY_TYPE, "content.delete")
+                .bind("id", id).bind("org", org).execute() == 1;
+    }
+
+    private static String text(ObjectNode metadata) {
+        try {
+            return Json.MAPPER.writeValueAsString(metadata);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ObjectNode object(String json) {
+        try {
+            return (ObjectNode) Json.MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

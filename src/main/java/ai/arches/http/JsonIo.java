@@ -1,0 +1,246 @@
+package ai.arches.http;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+import ai.arches.common.FieldError;
+import ai.arches.common.InvalidInputException;
+import ai.arches.common.Page;
+import ai.arches.common.PayloadTooLargeException;
+import ai.arches.common.UnsupportedMediaTypeException;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * Reads JSON request bodies within the size limit and writes JSON responses: field selection
+ * ({@code ?fields=}), and gzip for bodies of at least {@code compressionMinSize} bytes when the
+ * client accepts it. Compression is decided here rather than by a Helidon ContentEncoding,
+ * because an encoder there compresses every body, and gzip on a 200-byte body costs CPU and
+ * bytes for nothing.
+ */
+public final class JsonIo {
+    public static final String JSON = "application/json";
+    public static final String PROBLEM_JSON = "application/problem+json";
+
+    private final long maxBody;
+    private final int compressionMinSize;
+
+    public JsonIo(long maxBody, int compressionMinSize) {
+        this.maxBody = maxBody;
+        this.compressionMinSize = compressionMinSize;
+    }
+
+    /** The body as a JSON object: 415 if not JSON, 413 if too large, 400 if malformed. */
+    public ObjectNode readObject(ServerRequest req) {
+        String type = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
+        if (!isJson(type)) {
+            throw new UnsupportedMediaTypeException(type.isEmpty()
+                    ? "request body needs Content-Type: application/json"
+                    : "request body must be application/json, was " + type.split(";")[0].trim());
+        }
+        long declared = req.headers().contentLength().orElse(-1);
+        if (declared > maxBody) {
+            throw tooLarge();
+        }
+        byte[] bytes = readBounded(req);
+        if (bytes.length == 0) {
+            throw new InvalidInputException("request body is empty; a JSON object is required");
+        }
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(bytes);
+        } catch (JacksonException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new InvalidInputException("malformed JSON" + where + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (node == null || !node.isObject()) {
+            throw new InvalidInputException("request body must be a JSON object");
+        }
+        return (ObjectNode) node;
+    }
+
+    public Input readInput(ServerRequest req) {
+        return new Input(readObject(req));
+    }
+
+    public void send(ServerRequest req, ServerResponse res, Status status, Object body) {
+        send(req, res, status, body, null);
+    }
+
+    /**
+     * Writes {@code body} as JSON. When {@code selectable} names the fields a client may pick,
+     * {@code ?fields=a,b} keeps only those (on every item of a {@link Page}); an unknown field is 400.
+     */
+    public void send(ServerRequest req, ServerResponse res, Status status, Object body, Collection<String> selectable) {
+        Object out = body;
+        if (selectable != null) {
+            Set<String> fields = fields(req, selectable);
+            if (fields != null) {
+                out = select(body, fields);
+            }
+        }
+        byte[] bytes;
+        try {
+            bytes = Json.MAPPER.writeValueAsBytes(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        write(req, res, status, JSON, bytes);
+    }
+
+    /** Writes bytes with the given content type, compressed when worth it and accepted. */
+    public void write(ServerRequest req, ServerResponse res, Status status, String contentType, byte[] bytes) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, contentType);
+        if (bytes.length >= compressionMinSize) {
+            res.header(HeaderNames.VARY, "Accept-Encoding");
+            if (acceptsGzip(req.headers().first(HeaderNames.ACCEPT_ENCODING).orElse(null))) {
+                res.header(HeaderNames.CONTENT_ENCODING, "gzip");
+                res.send(gzip(bytes));
+                return;
+            }
+        }
+        res.send(bytes);
+    }
+
+    /** Parses {@code ?fields=}: null when absent, else the chosen fields; unknown ones are 400. */
+    public static Set<String> fields(ServerRequest req, Collection<String> selectable) {
+        if (!req.query().contains("fields")) {
+            return null;
+        }
+        Set<String> chosen = new LinkedHashSet<>();
+        for (String raw : req.query().all("fields")) {
+            for (String f : raw.split(",")) {
+                String name = f.trim();
+                if (!name.isEmpty()) {
+                    chosen.add(name);
+                }
+            }
+        }
+        if (chosen.isEmpty()) {
+            throw new InvalidInputException("fields must name at least one field",
+                    List.of(new FieldError("fields", "must name at least one of " + String.join(",", selectable))));
+        }
+        List<FieldError> unknown = chosen.stream().filter(f -> !selectable.contains(f))
+                .map(f -> new FieldError("fields", "unknown field '" + f + "'; known: " + String.join(",", selectable)))
+                .toList();
+        if (!unknown.isEmpty()) {
+            throw new InvalidInputException("fields names unknown fields", unknown);
+        }
+        return chosen;
+    }
+
+    private static Object select(Object body, Set<String> fields) {
+        if (body instanceof Page<?> page) {
+            ObjectNode out = Json.MAPPER.createObjectNode();
+            ArrayNode data = out.putArray("data");
+            for (Object item : page.data()) {
+                data.add(retain(Json.MAPPER.valueToTree(item), fields));
+            }
+            out.put("nextCursor", page.nextCursor());
+            return out;
+        }
+        return retain(Json.MAPPER.valueToTree(body), fields);
+    }
+
+    private static JsonNode retain(JsonNode node, Set<String> fields) {
+        if (node instanceof ObjectNode obj) {
+            obj.retain(fields);
+        }
+        return node;
+    }
+
+    private byte[] readBounded(ServerRequest req) {
+        if (!req.content().hasEntity()) {
+            return new byte[0];
+        }
+        try (InputStream in = req.content().inputStream()) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            byte[] chunk = new byte[8192];
+            long total = 0;
+            int n;
+            while ((n = in.read(chunk)) > 0) {
+                total += n;
+                if (total > maxBody) {
+                    throw tooLarge();
+                }
+                buf.write(chunk, 0, n);
+            }
+            return buf.toByteArray();
+        } catch (IOException e) {
+            throw new InvalidInputException("request body could not be read: " + e.getMessage());
+        }
+    }
+
+    private PayloadTooLargeException tooLarge() {
+        return new PayloadTooLargeException("request body exceeds " + maxBody + " bytes (server.max_body)");
+    }
+
+    static boolean isJson(String contentType) {
+        String mt = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return mt.equals(JSON) || (mt.startsWith("application/") && mt.endsWith("+json"));
+    }
+
+    /** True when Accept-Encoding allows gzip (explicitly or by *) with a non-zero q. */
+    static boolean acceptsGzip(String acceptEncoding) {
+        if (acceptEncoding == null) {
+            return false;
+        }
+        boolean star = false;
+        for (String part : acceptEncoding.split(",")) {
+            String[] p = part.trim().split(";");
+            String coding = p[0].trim().toLowerCase(Locale.ROOT);
+            double q = 1.0;
+            for (int i = 1; i < p.length; i++) {
+                String param = p[i].trim();
+                if (param.startsWith("q=")) {
+                    try {
+                        q = Double.parseDouble(param.substring(2));
+                    } catch (NumberFormatException e) {
+                        q = 0;
+                    }
+                }
+            }
+            if (coding.equals("gzip") || coding.equals("x-gzip")) {
+                return q > 0;
+            }
+            if (coding.equals("*")) {
+                star = q > 0;
+            }
+        }
+        return star;
+    }
+
+    private static byte[] gzip(byte[] bytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, bytes.length / 4));
+        try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192) {
+            {
+                def.setLevel(Deflater.BEST_SPEED);
+            }
+        }) {
+            gz.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

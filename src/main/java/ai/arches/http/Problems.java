@@ -1,0 +1,124 @@
+package ai.arches.http;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.SQLTransientConnectionException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import ai.arches.common.ArchesException;
+import ai.arches.common.FieldError;
+import ai.arches.observability.RequestId;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * The one place that turns failures into RFC 9457 problem+json: the {@link ArchesException}
+ * family by its own status, Helidon's HTTP exceptions (unknown route, 405), and anything else as
+ * a 500 whose detail never leaks internals (the log has it, under the request id).
+ */
+public final class Problems {
+    private static final Logger LOG = Logger.getLogger(Problems.class.getName());
+    private static final String TYPE_PREFIX = "urn:arches:problem:";
+
+    private final JsonIo io;
+    private final ApiRouter router;
+
+    private Problems(JsonIo io, ApiRouter router) {
+        this.io = io;
+        this.router = router;
+    }
+
+    public static void register(HttpRouting.Builder routing, JsonIo io, ApiRouter router) {
+        Problems p = new Problems(io, router);
+        routing.error(ArchesException.class, p::arches);
+        routing.error(HttpException.class, p::http);
+        routing.error(Throwable.class, p::unexpected);
+    }
+
+    private void arches(ServerRequest req, ServerResponse res, ArchesException e) {
+        if (e.status() >= 500) {
+            LOG.log(Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage());
+        }
+        if (e.status() == 401) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"arches\"");
+        }
+        send(req, res, e.status(), e.type(), e.title(), e.getMessage(), e.errors());
+    }
+
+    private void http(ServerRequest req, ServerResponse res, HttpException e) {
+        int code = e.status().code();
+        if (code == 404) {
+            Set<String> allowed = router.methodsFor(req.path().rawPath());
+            if (!allowed.isEmpty()) {
+                res.header(HeaderNames.ALLOW, String.join(", ", allowed));
+                send(req, res, 405, "method-not-allowed", "Method not allowed",
+                        req.prologue().method().text() + " is not served here; allowed: " + String.join(", ", allowed),
+                        List.of());
+                return;
+            }
+            send(req, res, 404, "not-found", "Not found", "no route for " + req.path().rawPath(), List.of());
+            return;
+        }
+        if (code >= 500) {
+            unexpected(req, res, e);
+            return;
+        }
+        send(req, res, code, "http-" + code, e.status().reasonPhrase(), e.getMessage(), List.of());
+    }
+
+    private void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
+        if (hasCause(e, SQLTransientConnectionException.class)) {
+            LOG.log(Level.WARNING, "request " + requestId(req) + ": database unavailable", e);
+            send(req, res, 503, "unavailable", "Service unavailable", "the database did not answer in time", List.of());
+            return;
+        }
+        LOG.log(Level.SEVERE, "request " + requestId(req) + " failed unexpectedly", e);
+        send(req, res, 500, "internal", "Internal server error",
+                "an unexpected error occurred; quote request id " + requestId(req) + " when reporting it", List.of());
+    }
+
+    private void send(ServerRequest req, ServerResponse res, int status, String type, String title,
+                      String detail, List<FieldError> errors) {
+        if (res.isSent()) {
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", TYPE_PREFIX + type);
+        body.put("title", title);
+        body.put("status", status);
+        body.put("detail", detail);
+        body.put("instance", req.path().rawPath());
+        body.put("requestId", requestId(req));
+        if (!errors.isEmpty()) {
+            body.put("errors", errors);
+        }
+        try {
+            io.write(req, res, Status.create(status), JsonIo.PROBLEM_JSON, Json.MAPPER.writeValueAsBytes(body));
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static String requestId(ServerRequest req) {
+        return req.context().get(RequestId.class).map(RequestId::value).orElse("none");
+    }
+
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

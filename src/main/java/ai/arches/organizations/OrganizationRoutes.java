@@ -1,0 +1,190 @@
+package ai.arches.organizations;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import ai.arches.auth.ApiKey;
+import ai.arches.auth.ApiKeys;
+import ai.arches.auth.Auth;
+import ai.arches.auth.Principal;
+import ai.arches.auth.Role;
+import ai.arches.common.Cursors;
+import ai.arches.common.ForbiddenException;
+import ai.arches.common.Ids;
+import ai.arches.common.NotFoundException;
+import ai.arches.http.ApiRouter;
+import ai.arches.http.Input;
+import ai.arches.http.JsonIo;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/** /organizations, their members and API keys. */
+public final class OrganizationRoutes {
+    static final List<String> KEY_FIELDS = List.of("id", "organizationId", "name", "role", "prefix", "createdBy",
+            "createdAt", "lastUsedAt");
+    private static final java.util.Map<String, Role> KEY_ROLES = java.util.Map.of(
+            "admin", Role.ADMIN, "member", Role.MEMBER, "viewer", Role.VIEWER);
+
+    /** The create response: the key's fields plus the secret, shown this once. */
+    record CreatedKey(UUID id, UUID organizationId, String name, Role role, String prefix, UUID createdBy,
+                      Instant createdAt, Instant lastUsedAt, String key) {}
+
+    private final Organizations orgs;
+    private final Auth auth;
+    private final ApiKeys apiKeys;
+    private final Cursors cursors;
+    private final JsonIo io;
+
+    public OrganizationRoutes(Organizations orgs, Auth auth, ApiKeys apiKeys, Cursors cursors, JsonIo io) {
+        this.orgs = orgs;
+        this.auth = auth;
+        this.apiKeys = apiKeys;
+        this.cursors = cursors;
+        this.io = io;
+    }
+
+    public void register(ApiRouter r, String base) {
+        String org = base + "/organizations/{org}";
+        r.post(base + "/organizations", this::create);
+        r.get(base + "/organizations", this::list);
+        r.get(org, this::get);
+        r.patch(org, this::update);
+        r.delete(org, this::delete);
+        r.get(org + "/members", this::members);
+        r.post(org + "/members", this::addMember);
+        r.patch(org + "/members/{userId}", this::changeRole);
+        r.delete(org + "/members/{userId}", this::removeMember);
+        r.post(org + "/api-keys", this::createKey);
+        r.get(org + "/api-keys", this::listKeys);
+        r.delete(org + "/api-keys/{keyId}", this::deleteKey);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        UUID user = userOnly(auth.authenticate(req));
+        Input in = io.readInput(req);
+        String name = in.requiredString("name", 1, 200);
+        String slug = in.requiredString("slug", 1, 63, Organizations.SLUG);
+        in.validate();
+        Organization o = orgs.create(user, name, slug);
+        res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + o.id());
+        io.send(req, res, Status.CREATED_201, o, Organization.FIELDS);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        Principal p = auth.authenticate(req);
+        String limit = req.query().first("limit").orElse(null);
+        String cursor = req.query().first("cursor").orElse(null);
+        if (p instanceof Principal.ApiKey k) {
+            // A key sees exactly its own organization.
+            var access = orgs.access(p, k.organizationId().toString());
+            cursors.request("orgs:key:" + k.keyId(), limit, cursor);
+            io.send(req, res, Status.OK_200, new ai.arches.common.Page<>(List.of(access.organization()), null),
+                    Organization.FIELDS);
+            return;
+        }
+        io.send(req, res, Status.OK_200, orgs.list(((Principal.User) p).userId(), limit, cursor), Organization.FIELDS);
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        io.send(req, res, Status.OK_200, access(req).organization(), Organization.FIELDS);
+    }
+
+    private void update(ServerRequest req, ServerResponse res) {
+        Access access = access(req);
+        Input in = io.readInput(req);
+        in.requireAnyOf("name", "slug");
+        Optional<String> name = in.optionalString("name", 1, 200);
+        Optional<String> slug = in.optionalString("slug", 1, 63, Organizations.SLUG);
+        in.validate();
+        io.send(req, res, Status.OK_200, orgs.update(access, name, slug), Organization.FIELDS);
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        orgs.delete(access(req));
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private void members(ServerRequest req, ServerResponse res) {
+        Access access = access(req);
+        io.send(req, res, Status.OK_200, orgs.members(access, req.query().first("limit").orElse(null),
+                req.query().first("cursor").orElse(null)), Member.FIELDS);
+    }
+
+    private void addMember(ServerRequest req, ServerResponse res) {
+        Access access = access(req).require(Role.ADMIN);
+        Input in = io.readInput(req);
+        String email = in.requiredString("email", 3, 254, Auth.EMAIL);
+        Role role = in.requiredEnum("role", Role.class, Role.BY_NAME);
+        in.validate();
+        Member m = orgs.addMember(access, email, role);
+        io.send(req, res, Status.CREATED_201, m, Member.FIELDS);
+    }
+
+    private void changeRole(ServerRequest req, ServerResponse res) {
+        Access access = access(req).require(Role.ADMIN);
+        UUID userId = pathId(req, "userId", "member");
+        Input in = io.readInput(req);
+        Role role = in.requiredEnum("role", Role.class, Role.BY_NAME);
+        in.validate();
+        io.send(req, res, Status.OK_200, orgs.changeRole(access, userId, role), Member.FIELDS);
+    }
+
+    private void removeMember(ServerRequest req, ServerResponse res) {
+        Access access = access(req);
+        orgs.removeMember(access, pathId(req, "userId", "member"));
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private void createKey(ServerRequest req, ServerResponse res) {
+        Access access = access(req).require(Role.ADMIN);
+        Input in = io.readInput(req);
+        String name = in.requiredString("name", 1, 200);
+        Role role = in.requiredEnum("role", Role.class, KEY_ROLES);
+        in.validate();
+        Organizations.requireMayGrant(access, role);
+        var created = apiKeys.create(access.organizationId(), name, role, access.userId());
+        ApiKey k = created.key();
+        res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + k.organizationId() + "/api-keys/" + k.id());
+        io.send(req, res, Status.CREATED_201, new CreatedKey(k.id(), k.organizationId(), k.name(), k.role(),
+                k.prefix(), k.createdBy(), k.createdAt(), k.lastUsedAt(), created.secret()));
+    }
+
+    private void listKeys(ServerRequest req, ServerResponse res) {
+        Access access = access(req).require(Role.ADMIN);
+        String scope = "keys:" + access.organizationId();
+        var page = cursors.request(scope, req.query().first("limit").orElse(null),
+                req.query().first("cursor").orElse(null));
+        var result = cursors.page(scope, page, apiKeys.list(access.organizationId(), page),
+                k -> new Cursors.Position(k.createdAt(), k.id()));
+        io.send(req, res, Status.OK_200, result, KEY_FIELDS);
+    }
+
+    private void deleteKey(ServerRequest req, ServerResponse res) {
+        Access access = access(req).require(Role.ADMIN);
+        if (!apiKeys.delete(access.organizationId(), pathId(req, "keyId", "API key"))) {
+            throw new NotFoundException("API key not found");
+        }
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private Access access(ServerRequest req) {
+        return orgs.access(req);
+    }
+
+    private static UUID pathId(ServerRequest req, String name, String what) {
+        return Ids.parse(req.path().pathParameters().get(name))
+                .orElseThrow(() -> new NotFoundException(what + " not found"));
+    }
+
+    private static UUID userOnly(Principal p) {
+        if (p instanceof Principal.User u) {
+            return u.userId();
+        }
+        throw new ForbiddenException("API keys act within their own organization and cannot create organizations");
+    }
+}

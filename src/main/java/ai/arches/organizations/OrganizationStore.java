@@ -1,0 +1,151 @@
+package ai.arches.organizations;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import ai.arches.auth.Role;
+import ai.arches.common.Cursors;
+import ai.arches.db.Database;
+import ai.arches.db.Keyset;
+import ai.arches.db.Rows;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+/** SQL for organizations and their members. Every statement is scoped by organization id. */
+final class OrganizationStore {
+    private static final RowMapper<Organization> ORG = (rs, ctx) -> new Organization(
+            Rows.uuid(rs, "id"), rs.getString("name"), rs.getString("slug"),
+            Role.parse(rs.getString("role")).orElseThrow(),
+            Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
+
+    private static final RowMapper<Member> MEMBER = (rs, ctx) -> new Member(
+            Rows.uuid(rs, "user_id"), rs.getString("email"), rs.getString("name"),
+            Role.parse(rs.getString("role")).orElseThrow(), Rows.instant(rs, "created_at"));
+
+    /** The organization (by id or slug) joined with the user's membership; empty if not a member. */
+    Optional<Organization> forMember(Handle h, UUID userId, Optional<UUID> id, String slug) {
+        String where = id.isPresent() ? "o.id = :id" : "o.slug = :slug";
+        var q = h.createQuery("""
+                        SELECT o.id, o.name, o.slug, o.created_at, o.updated_at, m.role
+                        FROM organizations o
+                        JOIN organization_members m ON m.organization_id = o.id AND m.user_id = :user
+                        WHERE\s""" + where)
+                .define(Database.QUERY_TYPE, "orgs.access")
+                .bind("user", userId);
+        id.ifPresentOrElse(v -> q.bind("id", v), () -> q.bind("slug", slug));
+        return q.map(ORG).findOne();
+    }
+
+    /** The organization (by id or slug) if it is the given one, with a fixed role (API keys). */
+    Optional<Organization> forKey(Handle h, UUID keyOrg, Role role, Optional<UUID> id, String slug) {
+        String where = id.isPresent() ? "o.id = :id" : "o.slug = :slug";
+        var q = h.createQuery("""
+                        SELECT o.id, o.name, o.slug, o.created_at, o.updated_at, :role AS role
+                        FROM organizations o
+                        WHERE o.id = :keyOrg AND\s""" + where)
+                .define(Database.QUERY_TYPE, "orgs.access")
+                .bind("keyOrg", keyOrg).bind("role", role.wire());
+        id.ifPresentOrElse(v -> q.bind("id", v), () -> q.bind("slug", slug));
+        return q.map(ORG).findOne();
+    }
+
+    boolean insert(Handle h, Organization o, UUID owner) {
+        int rows = h.createUpdate("""
+                        INSERT INTO organizations (id, name, slug, created_at, updated_at)
+                        VALUES (:id, :name, :slug, :at, :at) ON CONFLICT (slug) DO NOTHING""")
+                .define(Database.QUERY_TYPE, "orgs.insert")
+                .bind("id", o.id()).bind("name", o.name()).bind("slug", o.slug()).bind("at", o.createdAt())
+                .execute();
+        if (rows == 0) {
+            return false;
+        }
+        insertMember(h, o.id(), owner, Role.OWNER, o.createdAt());
+        return true;
+    }
+
+    List<Organization> listForUser(Handle h, UUID userId, Cursors.PageRequest page) {
+        String sql = """
+                SELECT o.id, o.name, o.slug, o.created_at, o.updated_at, m.role
+                FROM organization_members m
+                JOIN organizations o ON o.id = m.organization_id
+                WHERE m.user_id = :user""" + Keyset.after(page, "o.created_at", "o.id")
+                + " ORDER BY o.created_at DESC, o.id DESC LIMIT :fetch";
+        return Keyset.bind(h.createQuery(sql), page)
+                .define(Database.QUERY_TYPE, "orgs.list")
+                .bind("user", userId).map(ORG).list();
+    }
+
+    /** Updates name and/or slug; empty when the slug is taken (the unique index decides). */
+    Optional<Instant> update(Handle h, UUID id, Optional<String> name, Optional<String> slug, Instant at) {
+        int rows = h.createUpdate("""
+                        UPDATE organizations SET name = COALESCE(:name, name), slug = COALESCE(:slug, slug),
+                               updated_at = :at
+                        WHERE id = :id
+                          AND NOT EXISTS (SELECT 1 FROM organizations x WHERE x.slug = :slug AND x.id <> :id)""")
+                .define(Database.QUERY_TYPE, "orgs.update")
+                .bind("id", id).bind("name", name.orElse(null)).bind("slug", slug.orElse(null)).bind("at", at)
+                .execute();
+        return rows == 1 ? Optional.of(at) : Optional.empty();
+    }
+
+    void delete(Handle h, UUID id) {
+        h.createUpdate("DELETE FROM organizations WHERE id = :id")
+                .define(Database.QUERY_TYPE, "orgs.delete").bind("id", id).execute();
+    }
+
+    void insertMember(Handle h, UUID org, UUID user, Role role, Instant at) {
+        h.createUpdate("""
+                        INSERT INTO organization_members (organization_id, user_id, role, created_at)
+                        VALUES (:org, :user, :role, :at)""")
+                .define(Database.QUERY_TYPE, "members.insert")
+                .bind("org", org).bind("user", user).bind("role", role.wire()).bind("at", at).execute();
+    }
+
+    List<Member> members(Handle h, UUID org, Cursors.PageRequest page) {
+        String sql = """
+                SELECT m.user_id, u.email, u.name, m.role, m.created_at
+                FROM organization_members m JOIN users u ON u.id = m.user_id
+                WHERE m.organization_id = :org""" + Keyset.after(page, "m.created_at", "m.user_id")
+                + " ORDER BY m.created_at DESC, m.user_id DESC LIMIT :fetch";
+        return Keyset.bind(h.createQuery(sql), page)
+                .define(Database.QUERY_TYPE, "members.list")
+                .bind("org", org).map(MEMBER).list();
+    }
+
+    Optional<Member> member(Handle h, UUID org, UUID user) {
+        return h.createQuery("""
+                        SELECT m.user_id, u.email, u.name, m.role, m.created_at
+                        FROM organization_members m JOIN users u ON u.id = m.user_id
+                        WHERE m.organization_id = :org AND m.user_id = :user""")
+                .define(Database.QUERY_TYPE, "members.get")
+                .bind("org", org).bind("user", user).map(MEMBER).findOne();
+    }
+
+    /**
+     * Locks the organization's owner rows and counts them. Concurrent demotions or removals of
+     * owners serialize on these locks, and a waiter re-checks the rows it gets, so two requests
+     * cannot each remove "the other" owner.
+     */
+    int lockOwners(Handle h, UUID org) {
+        return h.createQuery("""
+                        SELECT user_id FROM organization_members
+                        WHERE organization_id = :org AND role = 'owner' FOR UPDATE""")
+                .define(Database.QUERY_TYPE, "members.lock_owners")
+                .bind("org", org).mapTo(UUID.class).list().size();
+    }
+
+    void setRole(Handle h, UUID org, UUID user, Role role) {
+        h.createUpdate("UPDATE organization_members SET role = :role WHERE organization_id = :org AND user_id = :user")
+                .define(Database.QUERY_TYPE, "members.update")
+                .bind("org", org).bind("user", user).bind("role", role.wire()).execute();
+    }
+
+    void removeMember(Handle h, UUID org, UUID user) {
+        h.createUpdate("DELETE FROM organization_members WHERE organization_id = :org AND user_id = :user")
+                .define(Database.QUERY_TYPE, "members.delete")
+                .bind("org", org).bind("user", user).execute();
+    }
+}

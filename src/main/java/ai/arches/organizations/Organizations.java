@@ -1,0 +1,218 @@
+package ai.arches.organizations;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import ai.arches.auth.Auth;
+import ai.arches.auth.Principal;
+import ai.arches.auth.Role;
+import ai.arches.auth.User;
+import ai.arches.common.ConflictException;
+import ai.arches.common.Cursors;
+import ai.arches.common.FieldError;
+import ai.arches.common.ForbiddenException;
+import ai.arches.common.Ids;
+import ai.arches.common.NotFoundException;
+import ai.arches.common.Page;
+import ai.arches.common.UnprocessableException;
+import ai.arches.db.Database;
+
+import io.helidon.webserver.http.ServerRequest;
+
+/**
+ * Organizations, members and roles, and the access check every tenant-scoped request makes
+ * first. The public entry type of the feature. A caller who is not a member gets 404 for an
+ * organization, never 403, so the existence of other tenants does not leak.
+ */
+public final class Organizations {
+    public static final Pattern SLUG = Pattern.compile("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$");
+
+    private final Database db;
+    private final Auth auth;
+    private final Cursors cursors;
+    private final Clock clock;
+    private final OrganizationStore store = new OrganizationStore();
+
+    public Organizations(Database db, Auth auth, Cursors cursors, Clock clock) {
+        this.db = db;
+        this.auth = auth;
+        this.cursors = cursors;
+        this.clock = clock;
+    }
+
+    /** Authenticates the request and checks access to its {org} path parameter. */
+    public Access access(ServerRequest req) {
+        return access(auth.authenticate(req), req.path().pathParameters().get("org"));
+    }
+
+    /** The organization named by id or slug and the caller's role in it; 404 if not a member. */
+    public Access access(Principal principal, String orgRef) {
+        Optional<UUID> id = Ids.parse(orgRef);
+        if (id.isEmpty() && !SLUG.matcher(orgRef).matches()) {
+            throw notFound();
+        }
+        Optional<Organization> org = db.withHandle(h -> switch (principal) {
+            case Principal.User u -> store.forMember(h, u.userId(), id, orgRef);
+            case Principal.ApiKey k -> store.forKey(h, k.organizationId(), k.role(), id, orgRef);
+        });
+        return org.map(o -> new Access(o, o.role(), principal)).orElseThrow(Organizations::notFound);
+    }
+
+    public Organization create(UUID owner, String name, String slug) {
+        checkSlugNotUuid(slug);
+        Instant now = now();
+        Organization org = new Organization(Ids.newId(), name, slug, Role.OWNER, now, now);
+        boolean created;
+        try {
+            created = db.inTransaction(h -> store.insert(h, org, owner));
+        } catch (RuntimeException e) {
+            if (Database.isUniqueViolation(e)) {
+                throw slugTaken();
+            }
+            throw e;
+        }
+        if (!created) {
+            throw slugTaken();
+        }
+        return org;
+    }
+
+    public Page<Organization> list(UUID userId, String limit, String cursor) {
+        String scope = "orgs:" + userId;
+        var page = cursors.request(scope, limit, cursor);
+        return cursors.page(scope, page, db.withHandle(h -> store.listForUser(h, userId, page)),
+                o -> new Cursors.Position(o.createdAt(), o.id()));
+    }
+
+    public Organization update(Access access, Optional<String> name, Optional<String> slug) {
+        access.require(Role.ADMIN);
+        slug.ifPresent(Organizations::checkSlugNotUuid);
+        Optional<Instant> at;
+        try {
+            at = db.withHandle(h -> store.update(h, access.organizationId(), name, slug, now()));
+        } catch (RuntimeException e) {
+            if (Database.isUniqueViolation(e)) {
+                throw slugTaken();
+            }
+            throw e;
+        }
+        Organization o = access.organization();
+        return new Organization(o.id(), name.orElse(o.name()), slug.orElse(o.slug()), o.role(), o.createdAt(),
+                at.orElseThrow(Organizations::slugTaken));
+    }
+
+    public void delete(Access access) {
+        access.require(Role.OWNER);
+        db.withHandle(h -> {
+            store.delete(h, access.organizationId());
+            return null;
+        });
+    }
+
+    public Page<Member> members(Access access, String limit, String cursor) {
+        String scope = "members:" + access.organizationId();
+        var page = cursors.request(scope, limit, cursor);
+        return cursors.page(scope, page, db.withHandle(h -> store.members(h, access.organizationId(), page)),
+                m -> new Cursors.Position(m.joinedAt(), m.userId()));
+    }
+
+    public Member addMember(Access access, String email, Role role) {
+        access.require(Role.ADMIN);
+        requireMayGrant(access, role);
+        User user = auth.userByEmail(email).orElseThrow(() -> new UnprocessableException(
+                "no registered user has this email",
+                java.util.List.of(new FieldError("email", "no registered user has this email"))));
+        Instant now = now();
+        try {
+            db.withHandle(h -> {
+                store.insertMember(h, access.organizationId(), user.id(), role, now);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (Database.isUniqueViolation(e)) {
+                throw new ConflictException("this user is already a member");
+            }
+            throw e;
+        }
+        return new Member(user.id(), user.email(), user.name(), role, now);
+    }
+
+    public Member changeRole(Access access, UUID userId, Role role) {
+        access.require(Role.ADMIN);
+        return db.inTransaction(h -> {
+            Member target = store.member(h, access.organizationId(), userId).orElseThrow(Organizations::memberNotFound);
+            requireMayManage(access, target);
+            requireMayGrant(access, role);
+            if (target.role() == Role.OWNER && role != Role.OWNER && store.lockOwners(h, access.organizationId()) <= 1) {
+                throw lastOwner();
+            }
+            store.setRole(h, access.organizationId(), userId, role);
+            return new Member(target.userId(), target.email(), target.name(), role, target.joinedAt());
+        });
+    }
+
+    /** Admins remove others; anyone may leave. The last owner may do neither. */
+    public void removeMember(Access access, UUID userId) {
+        boolean self = userId.equals(access.userId());
+        if (!self) {
+            access.require(Role.ADMIN);
+        }
+        db.inTransaction(h -> {
+            Member target = store.member(h, access.organizationId(), userId).orElseThrow(Organizations::memberNotFound);
+            if (!self) {
+                requireMayManage(access, target);
+            }
+            if (target.role() == Role.OWNER && store.lockOwners(h, access.organizationId()) <= 1) {
+                throw lastOwner();
+            }
+            store.removeMember(h, access.organizationId(), userId);
+            return null;
+        });
+    }
+
+    /** Only an owner may grant owner; nobody grants above their own role. */
+    static void requireMayGrant(Access access, Role role) {
+        if (!access.role().atLeast(role)) {
+            throw new ForbiddenException("a " + access.role().wire() + " cannot grant the " + role.wire() + " role");
+        }
+    }
+
+    /** Only an owner may change or remove an owner. */
+    private static void requireMayManage(Access access, Member target) {
+        if (target.role() == Role.OWNER && access.role() != Role.OWNER) {
+            throw new ForbiddenException("only an owner can change or remove an owner");
+        }
+    }
+
+    /** A slug that parses as a UUID would be ambiguous in /organizations/{id or slug}. */
+    private static void checkSlugNotUuid(String slug) {
+        if (Ids.parse(slug).isPresent()) {
+            throw new ai.arches.common.InvalidInputException("slug must not look like an id",
+                    java.util.List.of(new FieldError("slug", "must not have the form of a UUID")));
+        }
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static NotFoundException notFound() {
+        return new NotFoundException("organization not found");
+    }
+
+    private static NotFoundException memberNotFound() {
+        return new NotFoundException("member not found");
+    }
+
+    private static ConflictException slugTaken() {
+        return new ConflictException("an organization with this slug already exists");
+    }
+
+    private static ConflictException lastOwner() {
+        return new ConflictException("an organization must keep at least one owner; make someone else owner first");
+    }
+}

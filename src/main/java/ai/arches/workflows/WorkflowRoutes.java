@@ -1,0 +1,102 @@
+package ai.arches.workflows;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import ai.arches.auth.Role;
+import ai.arches.common.FieldError;
+import ai.arches.common.Ids;
+import ai.arches.common.InvalidInputException;
+import ai.arches.http.ApiRouter;
+import ai.arches.http.Input;
+import ai.arches.http.JsonIo;
+import ai.arches.organizations.Access;
+import ai.arches.organizations.Organizations;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/** /organizations/{org}/workflows: create, list (by status), read, update and delete definitions. */
+public final class WorkflowRoutes {
+    private static final int MAX_NAME = 200;
+    private static final int MAX_DESCRIPTION = 2000;
+
+    private final Workflows workflows;
+    private final Organizations orgs;
+    private final JsonIo io;
+
+    public WorkflowRoutes(Workflows workflows, Organizations orgs, JsonIo io) {
+        this.workflows = workflows;
+        this.orgs = orgs;
+        this.io = io;
+    }
+
+    public void register(ApiRouter r, String base) {
+        String list = base + "/organizations/{org}/workflows";
+        r.post(list, this::create);
+        r.get(list, this::list);
+        r.get(list + "/{id}", this::get);
+        r.patch(list + "/{id}", this::update);
+        r.delete(list + "/{id}", this::delete);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        Access access = orgs.access(req).require(Role.MEMBER);
+        Input in = io.readInput(req);
+        String name = in.requiredString("name", 1, MAX_NAME);
+        String description = in.optionalString("description", 0, MAX_DESCRIPTION).orElse("");
+        Optional<Definition> definition = DefinitionParser.required(in, "definition");
+        in.validate();
+        Workflow w = workflows.create(access, name, description, definition.orElseThrow());
+        res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + w.organizationId() + "/workflows/" + w.id());
+        io.send(req, res, Status.CREATED_201, w, Workflow.FIELDS);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        Access access = orgs.access(req);
+        Optional<WorkflowStatus> status = req.query().first("status").asOptional().map(WorkflowRoutes::status);
+        io.send(req, res, Status.OK_200, workflows.list(access, status, req.query().first("limit").orElse(null),
+                req.query().first("cursor").orElse(null)), Workflow.FIELDS);
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        Access access = orgs.access(req);
+        io.send(req, res, Status.OK_200, workflows.get(access, pathId(req)), Workflow.FIELDS);
+    }
+
+    private void update(ServerRequest req, ServerResponse res) {
+        Access access = orgs.access(req).require(Role.MEMBER);
+        UUID id = pathId(req);
+        Input in = io.readInput(req);
+        in.requireAnyOf("name", "description", "definition", "status");
+        var changes = new Workflows.Changes(
+                in.optionalString("name", 1, MAX_NAME),
+                in.optionalString("description", 0, MAX_DESCRIPTION),
+                DefinitionParser.optional(in, "definition"),
+                in.optionalEnum("status", WorkflowStatus.class, WorkflowStatus.BY_NAME));
+        in.validate();
+        io.send(req, res, Status.OK_200, workflows.update(access, id, changes), Workflow.FIELDS);
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        Access access = orgs.access(req).require(Role.MEMBER);
+        workflows.delete(access, pathId(req));
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private static WorkflowStatus status(String raw) {
+        WorkflowStatus s = WorkflowStatus.BY_NAME.get(raw.strip());
+        if (s == null) {
+            String message = "must be one of " + String.join(", ", WorkflowStatus.BY_NAME.keySet());
+            throw new InvalidInputException("status " + message, List.of(new FieldError("status", message)));
+        }
+        return s;
+    }
+
+    private static UUID pathId(ServerRequest req) {
+        return Ids.parse(req.path().pathParameters().get("id")).orElseThrow(Workflows::notFound);
+    }
+}

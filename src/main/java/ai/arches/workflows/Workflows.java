@@ -1,0 +1,86 @@
+package ai.arches.workflows;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+import java.util.UUID;
+
+import ai.arches.auth.Role;
+import ai.arches.common.Cursors;
+import ai.arches.common.Ids;
+import ai.arches.common.NotFoundException;
+import ai.arches.common.Page;
+import ai.arches.db.Database;
+import ai.arches.organizations.Access;
+
+/**
+ * Workflow definitions of an organization: the public entry type of the feature. Every
+ * operation takes an {@link Access}; viewers read, members and above write. A definition is
+ * checked to be a DAG ({@link Dag}, 422) before any write, whoever the caller is.
+ */
+public final class Workflows {
+    /** A partial update: present fields replace the stored ones, empty ones are kept. */
+    public record Changes(Optional<String> name, Optional<String> description, Optional<Definition> definition,
+                          Optional<WorkflowStatus> status) {}
+
+    private final Database db;
+    private final Cursors cursors;
+    private final Clock clock;
+    private final WorkflowStore store = new WorkflowStore();
+
+    public Workflows(Database db, Cursors cursors, Clock clock) {
+        this.db = db;
+        this.cursors = cursors;
+        this.clock = clock;
+    }
+
+    /** A new workflow, in draft. */
+    public Workflow create(Access access, String name, String description, Definition definition) {
+        access.require(Role.MEMBER);
+        Dag.check(definition);
+        Instant now = now();
+        Workflow w = new Workflow(Ids.newId(), access.organizationId(), name, description, definition,
+                WorkflowStatus.DRAFT.wire(), access.userId(), now, now);
+        Definition stored = db.withHandle(h -> store.insert(h, w));
+        return new Workflow(w.id(), w.organizationId(), w.name(), w.description(), stored, w.status(),
+                w.createdBy(), w.createdAt(), w.updatedAt());
+    }
+
+    public Workflow get(Access access, UUID id) {
+        return db.withHandle(h -> store.get(h, access.organizationId(), id)).orElseThrow(Workflows::notFound);
+    }
+
+    /** Newest first; with a status, only workflows in it. */
+    public Page<Workflow> list(Access access, Optional<WorkflowStatus> status, String limit, String cursor) {
+        UUID org = access.organizationId();
+        // The filter is part of the scope, so a cursor from one filtered list is refused by another.
+        String scope = "workflows:" + org + status.map(s -> ":" + s.wire()).orElse("");
+        var page = cursors.request(scope, limit, cursor);
+        return cursors.page(scope, page, db.withHandle(h -> store.list(h, org, status, page)),
+                w -> new Cursors.Position(w.createdAt(), w.id()));
+    }
+
+    public Workflow update(Access access, UUID id, Changes changes) {
+        access.require(Role.MEMBER);
+        changes.definition().ifPresent(Dag::check);
+        Instant now = now();
+        return db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
+                .orElseThrow(Workflows::notFound);
+    }
+
+    public void delete(Access access, UUID id) {
+        access.require(Role.MEMBER);
+        if (!db.withHandle(h -> store.delete(h, access.organizationId(), id))) {
+            throw notFound();
+        }
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    static NotFoundException notFound() {
+        return new NotFoundException("workflow not found");
+    }
+}
