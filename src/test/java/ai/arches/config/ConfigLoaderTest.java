@@ -1,0 +1,104 @@
+package ai.arches.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+    @Test
+    void defaults_mirror_the_guides_pool_settings() {
+        ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
+        assertThat(c.server().port()).isEqualTo(8080);
+        assertThat(c.server().maxBody()).isEqualTo(1024 * 1024);
+        assertThat(c.database().pool().maxConnections()).isEqualTo(100);
+        assertThat(c.database().pool().minConnections()).isEqualTo(10);
+        assertThat(c.database().pool().maxLifetime()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(c.database().pool().idleTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.database().pool().connectionTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.redis().enabled()).isTrue();
+    }
+
+    @Test
+    void environment_variables_override_every_key() {
+        ArchesConfig c = ConfigLoader.load(Map.of(
+                "ARCHES_SERVER_PORT", "9191",
+                "ARCHES_DATABASE_POOL_MAX_CONNECTIONS", "42",
+                "ARCHES_DATABASE_USER", "someone",
+                "ARCHES_REDIS_URL", "",
+                "ARCHES_SERVER_MAX_BODY", "512KiB",
+                "PATH", "/usr/bin"), Map.of());
+        assertThat(c.server().port()).isEqualTo(9191);
+        assertThat(c.database().pool().maxConnections()).isEqualTo(42);
+        assertThat(c.database().user()).isEqualTo("someone");
+        assertThat(c.redis().enabled()).isFalse();
+        assertThat(c.server().maxBody()).isEqualTo(512 * 1024);
+    }
+
+    @Test
+    void postgres_urls_become_jdbc_urls() {
+        ArchesConfig c = ConfigLoader.load(Map.of("ARCHES_DATABASE_URL", "postgres://u:p@db.example:6543/arches?sslmode=require"),
+                Map.of());
+        assertThat(c.database().url()).isEqualTo("jdbc:postgresql://db.example:6543/arches?user=u&password=p&sslmode=require");
+    }
+
+    @Test
+    void out_of_range_value_names_the_key_and_the_bound() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_DATABASE_POOL_MAX_CONNECTIONS", "0"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("database.pool.max_connections: must be between 1 and 10000, was 0");
+    }
+
+    @Test
+    void malformed_values_are_rejected_with_the_key() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_PORT", "eighty"), Map.of()))
+                .hasMessageStartingWith("server.port: must be a whole number");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_DATABASE_POOL_IDLE_TIMEOUT", "10 minutes"), Map.of()))
+                .hasMessageStartingWith("database.pool.idle_timeout: must be a duration");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_DATABASE_URL", "mysql://x/y"), Map.of()))
+                .hasMessageStartingWith("database.url:");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_REDIS_URL", "http://x"), Map.of()))
+                .hasMessageStartingWith("redis.url:");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_AUTH_TOKEN_SECRET", "short"), Map.of()))
+                .hasMessageStartingWith("auth.token_secret: must be at least 32 characters");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_LOG_ACCESS", "maybe"), Map.of()))
+                .hasMessageStartingWith("log.access: must be true or false");
+    }
+
+    @Test
+    void min_connections_may_not_exceed_max() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of(
+                "ARCHES_DATABASE_POOL_MAX_CONNECTIONS", "5", "ARCHES_DATABASE_POOL_MIN_CONNECTIONS", "6"), Map.of()))
+                .hasMessage("database.pool.min_connections: must not exceed database.pool.max_connections (5), was 6");
+    }
+
+    @Test
+    void unknown_arches_variables_are_errors_not_silently_ignored() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVR_PORT", "1"), Map.of()))
+                .hasMessageStartingWith("ARCHES_SERVR_PORT: no such setting");
+    }
+
+    @Test
+    void bad_config_stops_the_process_with_one_line_naming_the_key() throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "ai.arches.app.Main"));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("ARCHES_DATABASE_POOL_CONNECTION_TIMEOUT", "forever");
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String err = new String(p.getErrorStream().readAllBytes()).strip();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(err.lines()).hasSize(1);
+        assertThat(err).contains("database.pool.connection_timeout").contains("must be a duration");
+    }
+}

@@ -1,0 +1,79 @@
+package ai.arches.testing;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+import ai.arches.app.Arches;
+import ai.arches.config.ArchesConfig;
+import ai.arches.config.ConfigLoader;
+
+/**
+ * A real server on a random port over its own fresh database, with test-friendly settings
+ * (small pool, cheap password hashing). Close it to stop the server and drop the database.
+ */
+public final class TestServer implements AutoCloseable {
+    public static final String SECRET = "test-secret-test-secret-test-secret-0123456789";
+
+    private final String database;
+    private final Arches arches;
+    private final Api api;
+
+    private TestServer(String database, Arches arches) {
+        this.database = database;
+        this.arches = arches;
+        this.api = new Api("http://127.0.0.1:" + arches.port());
+    }
+
+    public static TestServer start() {
+        return start(Map.of());
+    }
+
+    public static TestServer start(Map<String, String> overrides) {
+        String db = TestDatabases.create();
+        try {
+            return new TestServer(db, Arches.start(config(db, overrides), Clock.systemUTC()));
+        } catch (RuntimeException e) {
+            TestDatabases.drop(db);
+            throw e;
+        }
+    }
+
+    /** Test defaults over arches.yaml, then the caller's overrides. */
+    public static ArchesConfig config(String database, Map<String, String> overrides) {
+        Map<String, String> o = new HashMap<>();
+        o.put("server.port", "0");
+        o.put("server.host", "127.0.0.1");
+        o.put("database.url", TestDatabases.url(database));
+        o.put("database.user", TestDatabases.APP_USER);
+        o.put("database.pool.max_connections", "8");
+        o.put("database.pool.min_connections", "1");
+        o.put("auth.token_secret", SECRET);
+        o.put("auth.password.memory_kib", "64");
+        o.put("auth.password.iterations", "1");
+        o.put("log.access", "false");
+        o.putAll(overrides);
+        return ConfigLoader.load(Map.of(), o);
+    }
+
+    public Api api() {
+        return api;
+    }
+
+    public Arches arches() {
+        return arches;
+    }
+
+    public String database() {
+        return database;
+    }
+
+    @Override
+    public void close() {
+        try {
+            arches.close();
+        } finally {
+            TestDatabases.drop(database);
+        }
+    }
+}
