@@ -9,12 +9,17 @@ SOURCES := $(shell find src/main -type f) pom.xml
 
 .PHONY: run test setup build lint-openapi clean
 
+# A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
+# ARCHES_AUTH_TOKEN_SECRET from the environment wins.
 run: setup target/arches.jar
+	@mkdir -p .arches && { [ -s .arches/token_secret ] || head -c 32 /dev/urandom | base64 > .arches/token_secret; }
 	@echo "Starting Arches on http://localhost:$${ARCHES_SERVER_PORT:-8080} (Ctrl-C stops it)"
-	@exec "$(JAVA_HOME)/bin/java" $(JAVA_OPTS) -jar target/arches.jar
+	@ARCHES_AUTH_TOKEN_SECRET="$${ARCHES_AUTH_TOKEN_SECRET:-$$(cat .arches/token_secret)}" \
+	  exec "$(JAVA_HOME)/bin/java" $(JAVA_OPTS) -jar target/arches.jar
 
-test: setup
-	$(MVN) verify
+test:
+	@scripts/setup-services.sh --test
+	ARCHES_REQUIRE_PROMTOOL=1 $(MVN) verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:

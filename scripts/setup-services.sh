@@ -42,6 +42,14 @@ if [ "$(psql_su -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB_N
 fi
 psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" 2>/dev/null
 
+# Test tooling: Prometheus's promtool checks the /metrics output in the test suite.
+if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null; then
+  log "installing promtool (Debian package prometheus)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+fi
+
 # Redis: start a local one if nothing answers (cache only: no persistence).
 if command -v redis-cli >/dev/null && ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   if command -v redis-server >/dev/null; then

@@ -9,8 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.zip.Deflater;
-import java.util.zip.GZIPOutputStream;
 
 import ai.arches.common.FieldError;
 import ai.arches.common.InvalidInputException;
@@ -29,10 +27,10 @@ import io.helidon.webserver.http.ServerResponse;
 
 /**
  * Reads JSON request bodies within the size limit and writes JSON responses: field selection
- * ({@code ?fields=}), and gzip for bodies of at least {@code compressionMinSize} bytes when the
- * client accepts it. Compression is decided here rather than by a Helidon ContentEncoding,
- * because an encoder there compresses every body, and gzip on a 200-byte body costs CPU and
- * bytes for nothing.
+ * ({@code ?fields=}), and brotli or gzip for bodies of at least {@code compressionMinSize} bytes
+ * when the client accepts it. Compression is decided here rather than by a Helidon
+ * ContentEncoding, because an encoder there compresses every body whatever its size, and
+ * compressing a 200-byte body costs CPU and bytes for nothing.
  */
 public final class JsonIo {
     public static final String JSON = "application/json";
@@ -40,6 +38,7 @@ public final class JsonIo {
 
     private final long maxBody;
     private final int compressionMinSize;
+    private final Compression compression = new Compression();
 
     public JsonIo(long maxBody, int compressionMinSize) {
         this.maxBody = maxBody;
@@ -113,9 +112,10 @@ public final class JsonIo {
         res.header(HeaderNames.CONTENT_TYPE, contentType);
         if (bytes.length >= compressionMinSize) {
             res.header(HeaderNames.VARY, "Accept-Encoding");
-            if (acceptsGzip(req.headers().first(HeaderNames.ACCEPT_ENCODING).orElse(null))) {
-                res.header(HeaderNames.CONTENT_ENCODING, "gzip");
-                res.send(gzip(bytes));
+            String coding = compression.choose(req.headers().first(HeaderNames.ACCEPT_ENCODING).orElse(null));
+            if (coding != null) {
+                res.header(HeaderNames.CONTENT_ENCODING, coding);
+                res.send(compression.encode(coding, bytes));
                 return;
             }
         }
@@ -200,47 +200,4 @@ public final class JsonIo {
         return mt.equals(JSON) || (mt.startsWith("application/") && mt.endsWith("+json"));
     }
 
-    /** True when Accept-Encoding allows gzip (explicitly or by *) with a non-zero q. */
-    static boolean acceptsGzip(String acceptEncoding) {
-        if (acceptEncoding == null) {
-            return false;
-        }
-        boolean star = false;
-        for (String part : acceptEncoding.split(",")) {
-            String[] p = part.trim().split(";");
-            String coding = p[0].trim().toLowerCase(Locale.ROOT);
-            double q = 1.0;
-            for (int i = 1; i < p.length; i++) {
-                String param = p[i].trim();
-                if (param.startsWith("q=")) {
-                    try {
-                        q = Double.parseDouble(param.substring(2));
-                    } catch (NumberFormatException e) {
-                        q = 0;
-                    }
-                }
-            }
-            if (coding.equals("gzip") || coding.equals("x-gzip")) {
-                return q > 0;
-            }
-            if (coding.equals("*")) {
-                star = q > 0;
-            }
-        }
-        return star;
-    }
-
-    private static byte[] gzip(byte[] bytes) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, bytes.length / 4));
-        try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192) {
-            {
-                def.setLevel(Deflater.BEST_SPEED);
-            }
-        }) {
-            gz.write(bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
 }

@@ -38,7 +38,16 @@ public final class Metrics implements AutoCloseable {
 
     public Metrics() {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // promtool's lint rejects two of Micrometer's JVM meter names: a "_count" suffix on a
+        // gauge and an abbreviated unit ("_ns"); rename the first, drop the second (process CPU
+        // usage is still exported as process_cpu_usage).
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
         registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+
             @Override
             public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
                 if (id.getType() == Meter.Type.TIMER && (id.getName().equals("http.request.duration")

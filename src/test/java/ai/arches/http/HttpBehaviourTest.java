@@ -167,13 +167,30 @@ class HttpBehaviourTest extends ServerTest {
     }
 
     @Test
-    void acceptsGzip_follows_rfc_9110_q_values() {
-        assertThat(JsonIo.acceptsGzip("gzip")).isTrue();
-        assertThat(JsonIo.acceptsGzip("deflate, gzip;q=0.1")).isTrue();
-        assertThat(JsonIo.acceptsGzip("gzip;q=0")).isFalse();
-        assertThat(JsonIo.acceptsGzip("*")).isTrue();
-        assertThat(JsonIo.acceptsGzip("*;q=0, gzip")).isTrue();
-        assertThat(JsonIo.acceptsGzip("br")).isFalse();
-        assertThat(JsonIo.acceptsGzip(null)).isFalse();
+    void coding_is_negotiated_by_q_value_with_brotli_winning_ties() {
+        Compression c = new Compression();
+        assertThat(c.choose("gzip")).isEqualTo("gzip");
+        assertThat(c.choose("deflate, gzip;q=0.1")).isEqualTo("gzip");
+        assertThat(c.choose("gzip;q=0")).isNull();
+        assertThat(c.choose("gzip, br")).isEqualTo("br");
+        assertThat(c.choose("gzip;q=1, br;q=0.5")).isEqualTo("gzip");
+        assertThat(c.choose("*")).isEqualTo("br");
+        assertThat(c.choose("*;q=0, gzip")).isEqualTo("gzip");
+        assertThat(c.choose("identity")).isNull();
+        assertThat(c.choose(null)).isNull();
+    }
+
+    @Test
+    void brotli_responses_decode_to_the_same_json() throws IOException {
+        var s = api.newUser("Brotli");
+        String path = contentPath(s);
+        for (int i = 0; i < 5; i++) {
+            api.post(path, s.token(), Map.of("title", "Doc " + i, "body", "lorem ipsum dolor sit amet ".repeat(20)));
+        }
+        var br = api.send("GET", path, s.token(), null, null, Map.of("Accept-Encoding", "br, gzip"));
+        assertThat(br.header("Content-Encoding")).isEqualTo("br");
+        com.aayushatharva.brotli4j.Brotli4jLoader.ensureAvailability();
+        byte[] plain = com.aayushatharva.brotli4j.decoder.Decoder.decompress(br.bytes()).getDecompressedData();
+        assertThat(Json.MAPPER.readTree(plain)).isEqualTo(api.get(path, s.token()).json());
     }
 }
