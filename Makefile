@@ -19,7 +19,7 @@ run: setup target/arches.jar
 
 test:
 	@scripts/setup-services.sh --test
-	ARCHES_REQUIRE_PROMTOOL=1 $(MVN) verify
+	ARCHES_TEST_REQUIRE_PROMTOOL=1 $(MVN) verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:

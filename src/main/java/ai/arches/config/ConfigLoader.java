@@ -25,11 +25,15 @@ import io.helidon.config.Config;
  * on the classpath), lays {@code ARCHES_*} environment variables over it, then explicit
  * overrides (tests), and validates every value. Every key the defaults file names can be
  * overridden; an {@code ARCHES_*} variable that names no key is an error, so typos do not pass
- * silently.
+ * silently ({@code ARCHES_CONFIG}, {@code ARCHES_TEST_*} and {@code ARCHES_BENCH_*} belong to
+ * tooling and are left alone).
  */
 public final class ConfigLoader {
     private static final String ENV_PREFIX = "ARCHES_";
     private static final String CONFIG_PATH_VAR = "ARCHES_CONFIG";
+    /** Variables of the test and benchmark tooling, not of the server. */
+    private static final String TOOLING_PREFIX_TEST = "ARCHES_TEST_";
+    private static final String TOOLING_PREFIX_BENCH = "ARCHES_BENCH_";
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
 
@@ -50,7 +54,8 @@ public final class ConfigLoader {
         Map<String, String> envKeys = new HashMap<>();
         defaults.keySet().forEach(k -> envKeys.put(envName(k), k));
         for (var e : env.entrySet()) {
-            if (!e.getKey().startsWith(ENV_PREFIX) || e.getKey().equals(CONFIG_PATH_VAR)) {
+            if (!e.getKey().startsWith(ENV_PREFIX) || e.getKey().equals(CONFIG_PATH_VAR)
+                    || e.getKey().startsWith(TOOLING_PREFIX_TEST) || e.getKey().startsWith(TOOLING_PREFIX_BENCH)) {
                 continue;
             }
             String key = envKeys.get(e.getKey());

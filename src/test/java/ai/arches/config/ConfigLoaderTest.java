@@ -75,6 +75,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tooling_variables_are_not_settings() {
+        assertThat(ConfigLoader.load(Map.of("ARCHES_TEST_FOO", "1", "ARCHES_BENCH_BAR", "2"), Map.of()).server().port())
+                .isEqualTo(8080);
+    }
+
+    @Test
     void min_connections_may_not_exceed_max() {
         assertThatThrownBy(() -> ConfigLoader.load(Map.of(
                 "ARCHES_DATABASE_POOL_MAX_CONNECTIONS", "5", "ARCHES_DATABASE_POOL_MIN_CONNECTIONS", "6"), Map.of()))
@@ -93,6 +99,7 @@ class ConfigLoaderTest {
         List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
                 "ai.arches.app.Main"));
         ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("ARCHES_"));
         pb.environment().put("ARCHES_DATABASE_POOL_CONNECTION_TIMEOUT", "forever");
         Process p = pb.start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
