@@ -7,7 +7,7 @@ MVN := ./mvnw -B -q
 JAVA_OPTS ?= -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: run test setup build lint-openapi clean
+.PHONY: run test setup build lint-openapi clean bench jmh
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -19,7 +19,7 @@ run: setup target/arches.jar
 
 test:
 	@scripts/setup-services.sh --test
-	ARCHES_TEST_REQUIRE_PROMTOOL=1 $(MVN) verify
+	ARCHES_TEST_REQUIRE_PROMTOOL=1 ./mvnw -B --no-transfer-progress verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:
@@ -36,6 +36,14 @@ lint-openapi:
 	  cd tools/openapi-lint && npm ci --silent --no-audit --no-fund >/dev/null && \
 	  npx --no-install redocly lint --format=stylish ../../src/main/resources/openapi.json; \
 	else echo "npm not found: OpenAPI lint skipped"; fi
+
+# The performance harness (bench/bench.py): about 12 minutes, or under 3 with QUICK=1.
+bench:
+	QUICK=$(QUICK) python3 bench/bench.py
+
+# JMH microbenchmarks of the hot in-process paths (bench/jmh.sh; pass JMH options in ARGS).
+jmh:
+	bash bench/jmh.sh $(ARGS)
 
 clean:
 	$(MVN) clean

@@ -56,12 +56,20 @@ public final class Database implements AutoCloseable {
     private final long acquireTimeoutNanos;
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Timer gateWait;
 
     private Database(HikariDataSource dataSource, int permits, Duration acquireTimeout, MeterRegistry registry) {
         this.dataSource = dataSource;
         this.gate = new Semaphore(permits, true);
         this.acquireTimeoutNanos = acquireTimeout.toNanos();
         this.registry = registry;
+        this.gateWait = Timer.builder("db.pool.wait")
+                .description("Time a request waited at the fair gate for a database connection")
+                .publishPercentileHistogram(false)
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+                        Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
+                        Duration.ofSeconds(5))
+                .register(registry);
         this.jdbi = Jdbi.create(dataSource).installPlugin(new PostgresPlugin());
         // Instants travel as timestamptz in UTC, never through the JVM's default time zone.
         jdbi.registerArgument(new AbstractArgumentFactory<Instant>(Types.TIMESTAMP_WITH_TIMEZONE) {
@@ -179,8 +187,10 @@ public final class Database implements AutoCloseable {
 
     private void enter() {
         boolean acquired;
+        long start = System.nanoTime();
         try {
             acquired = gate.tryAcquire(acquireTimeoutNanos, TimeUnit.NANOSECONDS);
+            gateWait.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ServiceUnavailableException("interrupted while waiting for a database connection", e);
