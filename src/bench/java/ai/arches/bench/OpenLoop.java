@@ -163,26 +163,21 @@ public final class OpenLoop {
                 }
                 int status;
                 byte[] body;
+                String failure = null;
                 try {
-                    if (socket == null) {
-                        connect();
-                    }
-                    write(job.request());
-                    Response r = read();
+                    Response r = exchange(job.request());
                     status = r.status;
                     body = r.body;
-                    if (r.close) {
-                        closeQuietly();
-                    }
                 } catch (IOException e) {
                     closeQuietly();
                     status = -1;
                     body = null;
+                    failure = "io:" + e.getClass().getSimpleName();
                 }
                 long now = System.nanoTime();
                 if (job.due() >= measureFrom && job.due() < end) {
                     histogram.recordValue(Math.max(0, (now - job.due()) / 1000));
-                    statuses.merge(status < 0 ? "io" : Integer.toString(status), 1L, Long::sum);
+                    statuses.merge(status < 0 ? failure : Integer.toString(status), 1L, Long::sum);
                     if (status >= 200 && status < 300) {
                         ok++;
                     } else {
@@ -194,6 +189,38 @@ public final class OpenLoop {
                 }
             }
             closeQuietly();
+        }
+
+        /**
+         * Sends and reads one exchange. A kept-alive connection the server has meanwhile closed
+         * fails before any response byte; like browsers and HTTP clients, retry that once on a new
+         * connection instead of counting the server's idle close as a failed request.
+         */
+        private Response exchange(Request request) throws IOException {
+            boolean reused = socket != null;
+            if (!reused) {
+                connect();
+            }
+            try {
+                write(request);
+                Response r = read();
+                if (r.close) {
+                    closeQuietly();
+                }
+                return r;
+            } catch (StaleConnection | java.net.SocketException e) {
+                closeQuietly();
+                if (!reused) {
+                    throw e;
+                }
+                connect();
+                write(request);
+                Response r = read();
+                if (r.close) {
+                    closeQuietly();
+                }
+                return r;
+            }
         }
 
         private void connect() throws IOException {
@@ -226,7 +253,16 @@ public final class OpenLoop {
         private record Response(int status, byte[] body, boolean close) {}
 
         private Response read() throws IOException {
-            String statusLine = line();
+            int first;
+            try {
+                first = in.read();
+            } catch (java.net.SocketException e) {
+                throw new StaleConnection();
+            }
+            if (first == -1) {
+                throw new StaleConnection();
+            }
+            String statusLine = (char) first + line();
             int status = Integer.parseInt(statusLine.substring(9, 12));
             long length = -1;
             boolean chunked = false;
@@ -277,6 +313,13 @@ public final class OpenLoop {
                 }
             }
             socket = null;
+        }
+    }
+
+    /** The connection was closed by the server before a response began. */
+    private static final class StaleConnection extends IOException {
+        StaleConnection() {
+            super("connection closed before the response");
         }
     }
 
