@@ -96,12 +96,22 @@ public final class OpenLoop {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         int abandoned = queue.size();
+        queue.clear();
+        // Let requests in flight finish: interrupting a virtual thread blocked in a socket read
+        // closes the socket, which would count the generator's own shutdown as server failures.
         done.set(true);
+        long joinDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        for (Thread t : threads) {
+            long left = joinDeadline - System.nanoTime();
+            if (left > 0) {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
         for (Thread t : threads) {
             t.interrupt();
         }
         for (Thread t : threads) {
-            t.join(TimeUnit.SECONDS.toMillis(15));
+            t.join(1000);
         }
         Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         long ok = 0;
@@ -172,7 +182,7 @@ public final class OpenLoop {
                     closeQuietly();
                     status = -1;
                     body = null;
-                    failure = "io:" + e.getClass().getSimpleName();
+                    failure = "io:" + e.getClass().getSimpleName() + (e instanceof StaleConnection ? ":" + e.getMessage() : "");
                 }
                 long now = System.nanoTime();
                 if (job.due() >= measureFrom && job.due() < end) {
@@ -257,10 +267,10 @@ public final class OpenLoop {
             try {
                 first = in.read();
             } catch (java.net.SocketException e) {
-                throw new StaleConnection();
+                throw new StaleConnection("reset");
             }
             if (first == -1) {
-                throw new StaleConnection();
+                throw new StaleConnection("eof");
             }
             String statusLine = (char) first + line();
             int status = Integer.parseInt(statusLine.substring(9, 12));
@@ -318,8 +328,8 @@ public final class OpenLoop {
 
     /** The connection was closed by the server before a response began. */
     private static final class StaleConnection extends IOException {
-        StaleConnection() {
-            super("connection closed before the response");
+        StaleConnection(String how) {
+            super(how);
         }
     }
 
