@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
@@ -49,6 +51,7 @@ import org.jdbi.v3.postgres.PostgresPlugin;
  */
 public final class Database implements AutoCloseable {
     public static final String QUERY_TYPE = "queryType";
+    private static final Logger LOG = Logger.getLogger(Database.class.getName());
 
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
@@ -111,7 +114,29 @@ public final class Database implements AutoCloseable {
         hc.addDataSourceProperty("reWriteBatchedInserts", "true");
         hc.addDataSourceProperty("options", "-c statement_timeout=" + cfg.statementTimeout().toMillis());
         hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
-        return new Database(new HikariDataSource(hc), pool.maxConnections(), pool.connectionTimeout(), registry);
+        Database db = new Database(new HikariDataSource(hc), pool.maxConnections(), pool.connectionTimeout(), registry);
+        db.warnIfPoolExceedsServer(pool.maxConnections());
+        return db;
+    }
+
+    /**
+     * A pool larger than the connections PostgreSQL grants non-superusers fails only under load,
+     * when the pool grows; say so at start-up instead.
+     */
+    private void warnIfPoolExceedsServer(int poolMax) {
+        try {
+            int available = withHandle(h -> h.createQuery(
+                            "SELECT current_setting('max_connections')::int"
+                                    + " - current_setting('superuser_reserved_connections')::int")
+                    .mapTo(Integer.class).one());
+            if (poolMax > available) {
+                LOG.warning("database.pool.max_connections (" + poolMax + ") exceeds the " + available
+                        + " connections PostgreSQL grants this role; the pool will fail to grow under load. "
+                        + "Lower it (a few per database core is plenty) or raise PostgreSQL's max_connections.");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not read max_connections", e);
+        }
     }
 
     public <R> R withHandle(HandleCallback<R, RuntimeException> callback) {
