@@ -110,7 +110,7 @@ def start_server(jhome):
     env.update({
         "ARCHES_SERVER_PORT": str(PORT), "ARCHES_SERVER_HOST": HOST,
         "ARCHES_DATABASE_URL": f"jdbc:postgresql://{HOST}:5432/{DB}",
-        "ARCHES_DATABASE_POOL_MAX_CONNECTIONS": POOL,
+        "ARCHES_DATABASE_POOL_MAX_CONNECTIONS": POOL, "ARCHES_DATABASE_POOL_MIN_CONNECTIONS": POOL,
         "ARCHES_AUTH_TOKEN_SECRET": SECRET,
         "ARCHES_LOG_ACCESS": "false",
     })
