@@ -59,3 +59,16 @@ if command -v redis-cli >/dev/null && ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PO
     for _ in $(seq 1 20); do redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.25; done
   fi
 fi
+
+# Redis as a cache, as the performance guide runs it: bounded memory, least-recently-used keys
+# evicted first, nothing persisted. Applied to a local Redis only (the platform owns it here);
+# in production put the same in redis.conf: maxmemory <size>, maxmemory-policy allkeys-lru,
+# save "", appendonly no.
+if command -v redis-cli >/dev/null && { [ "$REDIS_HOST" = 127.0.0.1 ] || [ "$REDIS_HOST" = localhost ]; } \
+    && redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  rc() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" "$@" >/dev/null; }
+  rc CONFIG SET maxmemory "${ARCHES_BENCH_REDIS_MAXMEMORY:-512mb}"
+  rc CONFIG SET maxmemory-policy allkeys-lru
+  rc CONFIG SET save ""
+  rc CONFIG SET appendonly no
+fi

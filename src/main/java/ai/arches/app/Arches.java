@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 import javax.crypto.Mac;
@@ -19,7 +19,7 @@ import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
 import ai.arches.auth.AuthRoutes;
 import ai.arches.auth.Tokens;
-import ai.arches.cache.RedisProbe;
+import ai.arches.cache.Caches;
 import ai.arches.common.Cursors;
 import ai.arches.config.ArchesConfig;
 import ai.arches.content.ContentRoutes;
@@ -27,12 +27,14 @@ import ai.arches.content.Contents;
 import ai.arches.db.Database;
 import ai.arches.db.Migrations;
 import ai.arches.http.ApiRouter;
+import ai.arches.http.Json;
 import ai.arches.http.JsonIo;
 import ai.arches.http.Problems;
 import ai.arches.observability.Metrics;
 import ai.arches.observability.OpsRoutes;
 import ai.arches.observability.RequestObserver;
 import ai.arches.organizations.OrganizationRoutes;
+import ai.arches.ratelimit.RateLimiter;
 import ai.arches.organizations.Organizations;
 import ai.arches.workflows.WorkflowRoutes;
 import ai.arches.workflows.Workflows;
@@ -52,14 +54,14 @@ public final class Arches implements AutoCloseable {
 
     private final Metrics metrics;
     private final Database db;
-    private final RedisProbe redis;
+    private final Caches caches;
     private final WebServer server;
     private final List<ApiRouter.Route> routes;
 
-    private Arches(Metrics metrics, Database db, RedisProbe redis, WebServer server, List<ApiRouter.Route> routes) {
+    private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes) {
         this.metrics = metrics;
         this.db = db;
-        this.redis = redis;
+        this.caches = caches;
         this.server = server;
         this.routes = routes;
     }
@@ -67,30 +69,32 @@ public final class Arches implements AutoCloseable {
     public static Arches start(ArchesConfig cfg, Clock clock) {
         Metrics metrics = new Metrics();
         Database db = Database.connect(cfg.database(), "arches", metrics.registry());
-        RedisProbe redis = null;
+        Caches caches = null;
         try {
             if (cfg.database().migrate()) {
                 int ran = Migrations.migrate(db.dataSource());
                 LOG.info("migrations applied: " + ran);
             }
-            redis = cfg.redis().enabled() ? new RedisProbe(cfg.redis().url(), cfg.redis().timeout()) : null;
+            caches = new Caches(cfg.cache(), cfg.redis(), clock, Json.MAPPER, metrics.registry());
 
             byte[] secret = secret(cfg.auth());
             Tokens tokens = new Tokens(secret, cfg.auth().issuer(), cfg.auth().accessTokenTtl(), clock);
             Cursors cursors = new Cursors(derive(secret, "cursor"));
             JsonIo io = new JsonIo(cfg.server().maxBody(), cfg.server().compressionMinSize());
-            ApiKeys apiKeys = new ApiKeys(db, tokens, clock);
-            Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock);
-            Organizations orgs = new Organizations(db, auth, cursors, clock);
-            Contents contents = new Contents(db, cursors, clock);
+            ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches);
+            RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
+            Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit());
+            Organizations orgs = new Organizations(db, auth, cursors, clock, caches);
+            Contents contents = new Contents(db, cursors, clock, caches);
             Workflows workflows = new Workflows(db, cursors, clock);
 
-            Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+            Map<String, Supplier<OpsRoutes.Health>> checks = new LinkedHashMap<>();
             Duration pingTimeout = Duration.ofSeconds(2);
-            checks.put("postgres", () -> db.ping(pingTimeout));
-            if (redis != null) {
-                RedisProbe r = redis;
-                checks.put("redis", r::ping);
+            checks.put("postgres", () -> db.ping(pingTimeout) ? OpsRoutes.Health.UP : OpsRoutes.Health.DOWN);
+            if (cfg.redis().enabled()) {
+                // Without Redis the node still serves every request from PostgreSQL: degraded, not down.
+                Caches c = caches;
+                checks.put("redis", () -> c.redisHealth().equals("up") ? OpsRoutes.Health.UP : OpsRoutes.Health.DEGRADED);
             }
             OpsRoutes ops = new OpsRoutes(metrics, checks);
             byte[] openapi = resource("/openapi.json");
@@ -119,10 +123,10 @@ public final class Arches implements AutoCloseable {
                     .routing(routing)
                     .build()
                     .start();
-            return new Arches(metrics, db, redis, server, router.routes());
+            return new Arches(metrics, db, caches, server, router.routes());
         } catch (RuntimeException e) {
-            if (redis != null) {
-                redis.close();
+            if (caches != null) {
+                caches.close();
             }
             db.close();
             metrics.close();
@@ -150,9 +154,7 @@ public final class Arches implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
-        if (redis != null) {
-            redis.close();
-        }
+        caches.close();
         db.close();
         metrics.close();
     }

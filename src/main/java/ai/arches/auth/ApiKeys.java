@@ -4,16 +4,21 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import ai.arches.cache.Caches;
+import ai.arches.cache.TieredCache;
 import ai.arches.common.Cursors;
 import ai.arches.common.Ids;
 import ai.arches.db.Database;
 import ai.arches.db.Keyset;
 import ai.arches.db.Rows;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 /**
@@ -38,11 +43,17 @@ public final class ApiKeys {
     private final Database db;
     private final Tokens tokens;
     private final Clock clock;
+    /** Keys by the hex SHA-256 of their secret; unknown secrets are cached as absent, briefly. */
+    private final TieredCache<ApiKey> byHash;
+    /** When this node last wrote last_used_at per key, so reads do not turn into writes. */
+    private final Cache<UUID, Instant> touched = Caffeine.newBuilder().maximumSize(100_000)
+            .expireAfterWrite(TOUCH_INTERVAL).build();
 
-    public ApiKeys(Database db, Tokens tokens, Clock clock) {
+    public ApiKeys(Database db, Tokens tokens, Clock clock, Caches caches) {
         this.db = db;
         this.tokens = tokens;
         this.clock = clock;
+        this.byHash = caches.cache("api-keys", ApiKey.class, k -> 0L);
     }
 
     public Created create(UUID organizationId, String name, Role role, UUID createdBy) {
@@ -73,28 +84,37 @@ public final class ApiKeys {
     }
 
     public boolean delete(UUID organizationId, UUID keyId) {
-        return db.withHandle(h -> h.createUpdate("DELETE FROM api_keys WHERE id = :id AND organization_id = :org")
+        Optional<byte[]> hash = db.withHandle(h -> h.createQuery(
+                        "DELETE FROM api_keys WHERE id = :id AND organization_id = :org RETURNING key_hash")
                 .define(Database.QUERY_TYPE, "api_keys.delete")
-                .bind("id", keyId).bind("org", organizationId).execute()) == 1;
+                .bind("id", keyId).bind("org", organizationId).mapTo(byte[].class).findOne());
+        hash.ifPresent(h -> byHash.invalidate(HexFormat.of().formatHex(h)));
+        return hash.isPresent();
     }
 
     Optional<Principal.ApiKey> authenticate(String secret) {
         byte[] hash = Tokens.sha256(secret);
-        Optional<ApiKey> found = db.withHandle(h -> h.createQuery("""
+        Optional<ApiKey> found = byHash.get(HexFormat.of().formatHex(hash), () -> db.withHandle(h -> h.createQuery("""
                         SELECT id, organization_id, name, role, prefix, created_by, created_at, last_used_at
                         FROM api_keys WHERE key_hash = :hash""")
                 .define(Database.QUERY_TYPE, "api_keys.by_hash")
-                .bind("hash", hash).map(KEY).findOne());
+                .bind("hash", hash).map(KEY).findOne()));
         found.ifPresent(this::touch);
         return found.map(k -> new Principal.ApiKey(k.id(), k.organizationId(), k.role()));
     }
 
+    /** Records use at most once a minute per key and node; the cached row's own value may be old. */
     private void touch(ApiKey k) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         if (k.lastUsedAt() != null && k.lastUsedAt().plus(TOUCH_INTERVAL).isAfter(now)) {
             return;
         }
-        db.withHandle(h -> h.createUpdate("UPDATE api_keys SET last_used_at = :at WHERE id = :id")
+        if (touched.asMap().putIfAbsent(k.id(), now) != null) {
+            return;
+        }
+        db.withHandle(h -> h.createUpdate("""
+                        UPDATE api_keys SET last_used_at = :at
+                        WHERE id = :id AND (last_used_at IS NULL OR last_used_at < :at - interval '1 minute')""")
                 .define(Database.QUERY_TYPE, "api_keys.touch")
                 .bind("id", k.id()).bind("at", now).execute());
     }

@@ -9,12 +9,17 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import ai.arches.cache.Caches;
+import ai.arches.cache.TieredCache;
 import ai.arches.common.ConflictException;
+import ai.arches.common.RateLimitStatus;
+import ai.arches.common.RateLimitedException;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.db.Database;
+import ai.arches.ratelimit.RateLimiter;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
@@ -39,8 +44,16 @@ public final class Auth {
     private final Duration refreshTtl;
     private final Clock clock;
 
-    public Auth(Database db, ArchesConfig.Auth cfg, Tokens tokens, ApiKeys apiKeys, Clock clock) {
+    private final TieredCache<User> users;
+    private final RateLimiter limiter;
+    private final ArchesConfig.RateLimit limits;
+
+    public Auth(Database db, ArchesConfig.Auth cfg, Tokens tokens, ApiKeys apiKeys, Clock clock, Caches caches,
+                RateLimiter limiter, ArchesConfig.RateLimit limits) {
         this.db = db;
+        this.limiter = limiter;
+        this.limits = limits;
+        this.users = caches.cache("users", User.class, u -> ChronoUnit.MICROS.between(Instant.EPOCH, u.updatedAt()));
         this.passwords = new Passwords(cfg.password());
         this.tokens = tokens;
         this.apiKeys = apiKeys;
@@ -63,13 +76,36 @@ public final class Auth {
         return user;
     }
 
-    public TokenPair login(String email, String password) {
+    /**
+     * Checks a password. Failed attempts are counted per account and per client address, each
+     * with its own limit; once either is spent, attempts are refused (429) before any password is
+     * hashed, until the window passes.
+     */
+    public TokenPair login(String email, String password, String address) {
+        String account = "login:account:" + normalizeEmail(email);
+        String from = "login:address:" + address;
+        if (limits.enabled()) {
+            var a = limiter.peek(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
+            var b = limiter.peek(from, limits.loginMaxFailuresPerAddress(), limits.loginWindow());
+            if (!a.allowed() || !b.allowed()) {
+                var st = !a.allowed() ? a.status() : b.status();
+                throw new RateLimitedException("too many failed logins for this " + (!a.allowed() ? "account" : "address")
+                        + "; try again in " + st.retryAfterSeconds() + " s", st);
+            }
+        }
         var creds = db.withHandle(h -> store.credentials(h, normalizeEmail(email)));
+        boolean ok;
         if (creds.isEmpty()) {
             passwords.verifyDecoy(password);
-            throw new UnauthenticatedException("email or password is wrong");
+            ok = false;
+        } else {
+            ok = passwords.verify(password, creds.get().passwordHash());
         }
-        if (!passwords.verify(password, creds.get().passwordHash())) {
+        if (!ok) {
+            if (limits.enabled()) {
+                limiter.take(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
+                limiter.take(from, limits.loginMaxFailuresPerAddress(), limits.loginWindow());
+            }
             throw new UnauthenticatedException("email or password is wrong");
         }
         UUID family = Ids.newId();
@@ -128,7 +164,7 @@ public final class Auth {
     }
 
     public User user(UUID id) {
-        return db.withHandle(h -> store.user(h, id))
+        return users.get(id.toString(), () -> db.withHandle(h -> store.user(h, id)))
                 .orElseThrow(() -> new UnauthenticatedException("the account no longer exists"));
     }
 
@@ -137,19 +173,46 @@ public final class Auth {
     }
 
     public User rename(UUID id, String name) {
-        return db.withHandle(h -> store.rename(h, id, name, now()))
+        User u = db.withHandle(h -> store.rename(h, id, name, now()))
                 .orElseThrow(() -> new NotFoundException("the account no longer exists"));
+        users.put(id.toString(), u);
+        return u;
     }
 
-    /** The caller, from {@code Authorization: Bearer <access token | API key>}; 401 otherwise. */
+    /**
+     * The caller, from {@code Authorization: Bearer <access token | API key>}; 401 otherwise.
+     * Each call takes one token from the caller's rate limit (per user, per API key): 429 when
+     * none is left; the standing goes into the request context for the RateLimit-* headers.
+     */
     public Principal authenticate(ServerRequest req) {
-        return credential(req).map(this::principalFor)
+        Principal p = credential(req).map(this::principalFor)
                 .orElseThrow(() -> new UnauthenticatedException("missing credentials: send Authorization: Bearer <token>"));
+        limit(req, p);
+        return p;
     }
 
     /** The caller if credentials were sent; 401 if they were sent and are bad. */
     public Optional<Principal> authenticateOptional(ServerRequest req) {
-        return credential(req).map(this::principalFor);
+        Optional<Principal> p = credential(req).map(this::principalFor);
+        p.ifPresent(principal -> limit(req, principal));
+        return p;
+    }
+
+    private void limit(ServerRequest req, Principal p) {
+        if (!limits.enabled() || req.context().get(RateLimitStatus.class).isPresent()) {
+            return;
+        }
+        String key = switch (p) {
+            case Principal.User u -> "user:" + u.userId();
+            case Principal.ApiKey k -> "key:" + k.keyId();
+        };
+        RateLimiter.Decision d = limiter.consume(key, limits.maxRequests(), limits.window());
+        req.context().register(d.status());
+        if (!d.allowed()) {
+            throw new RateLimitedException("rate limit of " + limits.maxRequests() + " requests per "
+                    + limits.window().toSeconds() + " s reached; retry in " + d.status().retryAfterSeconds() + " s",
+                    d.status());
+        }
     }
 
     private Principal principalFor(String credential) {

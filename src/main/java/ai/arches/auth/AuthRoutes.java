@@ -41,7 +41,7 @@ public final class AuthRoutes {
         Input in = io.readInput(req);
         String email = in.requiredString("email", 3, 254, Auth.EMAIL);
         String name = in.requiredString("name", 1, 200);
-        String password = rawPassword(in);
+        String password = rawPassword(in, PASSWORD_MIN);
         in.validate();
         User user = auth.register(email, name, password);
         res.header(HeaderNames.LOCATION, "/api/v1/users/me");
@@ -51,9 +51,10 @@ public final class AuthRoutes {
     private void login(ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         String email = in.requiredString("email", 1, 254);
-        String password = rawPassword(in);
+        // Any non-empty password may be tried: a wrong one is 401, never a hint about the rules.
+        String password = rawPassword(in, 1);
         in.validate();
-        io.send(req, res, Status.OK_200, auth.login(email, password));
+        io.send(req, res, Status.OK_200, auth.login(email, password, req.remotePeer().host()));
     }
 
     private void refresh(ServerRequest req, ServerResponse res) {
@@ -105,7 +106,7 @@ public final class AuthRoutes {
     }
 
     /** Passwords are taken as typed: no trimming, length in characters. */
-    private static String rawPassword(Input in) {
+    private static String rawPassword(Input in, int min) {
         var node = in.raw().get("password");
         in.has("password");
         if (node == null || node.isNull()) {
@@ -118,8 +119,8 @@ public final class AuthRoutes {
         }
         String p = node.textValue();
         int len = p.codePointCount(0, p.length());
-        if (len < PASSWORD_MIN || len > PASSWORD_MAX) {
-            in.error("password", "must be " + PASSWORD_MIN + " to " + PASSWORD_MAX + " characters");
+        if (len < min || len > PASSWORD_MAX) {
+            in.error("password", "must be " + min + " to " + PASSWORD_MAX + " characters");
             return null;
         }
         return p;

@@ -7,7 +7,8 @@ import java.util.logging.Level;
  * The whole configuration, parsed and validated once at start-up ({@link ConfigLoader}) and
  * immutable afterwards. Each record mirrors one section of {@code arches.yaml}.
  */
-public record ArchesConfig(Server server, Database database, Redis redis, Auth auth, Log log) {
+public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
+                           Auth auth, Log log) {
 
     public record Server(String host, int port, long maxBody, int compressionMinSize) {}
 
@@ -18,11 +19,16 @@ public record ArchesConfig(Server server, Database database, Redis redis, Auth a
                        Duration idleTimeout, Duration connectionTimeout) {}
 
     /** {@code url} empty means Redis is not used. */
-    public record Redis(String url, Duration timeout) {
+    public record Redis(String url, Duration timeout, String keyPrefix) {
         public boolean enabled() {
             return !url.isBlank();
         }
     }
+
+    public record Cache(Duration l1Ttl, long l1MaxEntries, Duration l2Ttl, Duration negativeTtl) {}
+
+    public record RateLimit(boolean enabled, Duration window, int maxRequests, Duration loginWindow,
+                            int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress) {}
 
     public record Auth(String tokenSecret, String issuer, Duration accessTokenTtl,
                        Duration refreshTokenTtl, Password password) {}

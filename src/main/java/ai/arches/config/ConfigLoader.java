@@ -106,8 +106,24 @@ public final class ConfigLoader {
         if (!redisUrl.isBlank() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
             throw new ConfigException("redis.url", "must start with redis:// or rediss://, or be empty");
         }
+        String prefix = string("redis.key_prefix", false);
+        if (!prefix.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new ConfigException("redis.key_prefix", "must be 1 to 64 letters, digits, '_', '.' or '-', was '" + prefix + "'");
+        }
         var redis = new ArchesConfig.Redis(redisUrl,
-                duration("redis.timeout", Duration.ofMillis(10), Duration.ofMinutes(1)));
+                duration("redis.timeout", Duration.ofMillis(10), Duration.ofMinutes(1)), prefix);
+        var cache = new ArchesConfig.Cache(
+                duration("cache.l1_ttl", Duration.ofMillis(100), Duration.ofHours(1)),
+                integer("cache.l1_max_entries", 100, 100_000_000),
+                duration("cache.l2_ttl", Duration.ofSeconds(1), Duration.ofDays(1)),
+                duration("cache.negative_ttl", Duration.ofMillis(100), Duration.ofHours(1)));
+        var rateLimit = new ArchesConfig.RateLimit(
+                bool("rate_limit.enabled"),
+                duration("rate_limit.window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                integer("rate_limit.max_requests", 1, 1_000_000_000),
+                duration("rate_limit.login_window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                integer("rate_limit.login_max_failures_per_account", 1, 1_000_000),
+                integer("rate_limit.login_max_failures_per_address", 1, 1_000_000));
         String secret = string("auth.token_secret", true);
         if (!secret.isEmpty() && secret.length() < 32) {
             throw new ConfigException("auth.token_secret", "must be at least 32 characters, was " + secret.length());
@@ -122,7 +138,7 @@ public final class ConfigLoader {
                 duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
                 password);
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
-        return new ArchesConfig(server, database, redis, auth, log);
+        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log);
     }
 
     private String raw(String key) {

@@ -12,6 +12,8 @@ import ai.arches.common.Cursors;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
 import ai.arches.common.Page;
+import ai.arches.cache.Caches;
+import ai.arches.cache.TieredCache;
 import ai.arches.db.Database;
 import ai.arches.organizations.Access;
 
@@ -35,11 +37,20 @@ public final class Contents {
     private final Cursors cursors;
     private final Clock clock;
     private final ContentStore store = new ContentStore();
+    private final Caches caches;
+    /** Documents by (organization, id): the organization is in the key, so no entry crosses tenants. */
+    private final TieredCache<Content> byId;
+    /** List pages under the organization's content namespace, which every write bumps. */
+    private final TieredCache<Page<Content>> pages;
 
-    public Contents(Database db, Cursors cursors, Clock clock) {
+    public Contents(Database db, Cursors cursors, Clock clock, Caches caches) {
         this.db = db;
         this.cursors = cursors;
         this.clock = clock;
+        this.caches = caches;
+        this.byId = caches.cache("content", Content.class, c -> ChronoUnit.MICROS.between(Instant.EPOCH, c.updatedAt()));
+        this.pages = caches.cache("content-pages",
+                caches.json().getTypeFactory().constructParametricType(Page.class, Content.class), p -> 0L);
     }
 
     public Content create(Access access, Draft d) {
@@ -48,12 +59,16 @@ public final class Contents {
         Content c = new Content(Ids.newId(), access.organizationId(), d.title(), d.body(), d.type(), d.mimeType(),
                 List.copyOf(d.tags()), d.metadata(), "pending", access.userId(), now, now);
         ObjectNode stored = db.withHandle(h -> store.insert(h, c));
-        return new Content(c.id(), c.organizationId(), c.title(), c.body(), c.type(), c.mimeType(), c.tags(),
+        Content created = new Content(c.id(), c.organizationId(), c.title(), c.body(), c.type(), c.mimeType(), c.tags(),
                 stored, c.embeddingStatus(), c.createdBy(), c.createdAt(), c.updatedAt());
+        byId.put(key(created.organizationId(), created.id()), created);
+        caches.bump(namespace(created.organizationId()));
+        return created;
     }
 
     public Content get(Access access, UUID id) {
-        return db.withHandle(h -> store.get(h, access.organizationId(), id)).orElseThrow(Contents::notFound);
+        UUID org = access.organizationId();
+        return byId.get(key(org, id), () -> db.withHandle(h -> store.get(h, org, id))).orElseThrow(Contents::notFound);
     }
 
     /** Newest first; with a tag, only documents carrying it. */
@@ -62,22 +77,43 @@ public final class Contents {
         // The tag is part of the scope, so a cursor from one filtered list is refused by another.
         String scope = "content:" + org + tag.map(t -> ":" + t).orElse("");
         var page = cursors.request(scope, limit, cursor);
-        return cursors.page(scope, page, db.withHandle(h -> store.list(h, org, tag, page)),
-                c -> new Cursors.Position(c.createdAt(), c.id()));
+        java.util.function.Supplier<Page<Content>> load = () -> cursors.page(scope, page,
+                db.withHandle(h -> store.list(h, org, tag, page)), c -> new Cursors.Position(c.createdAt(), c.id()));
+        long version = caches.namespace(namespace(org));
+        if (version < 0) {
+            return load.get();
+        }
+        String key = org + "@" + version + ":" + page.limit() + ":" + (cursor == null ? "" : cursor) + ":"
+                + tag.orElse("");
+        return pages.get(key, () -> Optional.of(load.get())).orElseThrow();
     }
 
     public Content update(Access access, UUID id, Changes changes) {
         access.require(Role.MEMBER);
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        return db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
+        Content updated = db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
                 .orElseThrow(Contents::notFound);
+        byId.put(key(updated.organizationId(), updated.id()), updated);
+        caches.bump(namespace(updated.organizationId()));
+        return updated;
     }
 
     public void delete(Access access, UUID id) {
         access.require(Role.MEMBER);
-        if (!db.withHandle(h -> store.delete(h, access.organizationId(), id))) {
+        UUID org = access.organizationId();
+        if (!db.withHandle(h -> store.delete(h, org, id))) {
             throw notFound();
         }
+        byId.invalidate(key(org, id));
+        caches.bump(namespace(org));
+    }
+
+    private static String key(UUID org, UUID id) {
+        return org + ":" + id;
+    }
+
+    private static String namespace(UUID org) {
+        return "content:" + org;
     }
 
     static NotFoundException notFound() {

@@ -14,6 +14,7 @@ import ai.arches.common.FieldError;
 import ai.arches.common.InvalidInputException;
 import ai.arches.common.Page;
 import ai.arches.common.PayloadTooLargeException;
+import ai.arches.common.RateLimitStatus;
 import ai.arches.common.UnsupportedMediaTypeException;
 
 import com.fasterxml.jackson.core.JacksonException;
@@ -109,6 +110,7 @@ public final class JsonIo {
     /** Writes bytes with the given content type, compressed when worth it and accepted. */
     public void write(ServerRequest req, ServerResponse res, Status status, String contentType, byte[] bytes) {
         res.status(status);
+        rateLimitHeaders(req, res);
         res.header(HeaderNames.CONTENT_TYPE, contentType);
         if (bytes.length >= compressionMinSize) {
             res.header(HeaderNames.VARY, "Accept-Encoding");
@@ -120,6 +122,15 @@ public final class JsonIo {
             }
         }
         res.send(bytes);
+    }
+
+    /** RateLimit-Limit/Remaining/Reset (IETF httpapi draft) for callers that were counted. */
+    static void rateLimitHeaders(ServerRequest req, ServerResponse res) {
+        req.context().get(RateLimitStatus.class).ifPresent(s -> {
+            res.header("RateLimit-Limit", Long.toString(s.limit()));
+            res.header("RateLimit-Remaining", Long.toString(s.remaining()));
+            res.header("RateLimit-Reset", Long.toString(s.resetSeconds()));
+        });
     }
 
     /** Parses {@code ?fields=}: null when absent, else the chosen fields; unknown ones are 400. */

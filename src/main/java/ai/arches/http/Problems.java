@@ -12,6 +12,8 @@ import java.util.logging.Logger;
 
 import ai.arches.common.ArchesException;
 import ai.arches.common.FieldError;
+import ai.arches.common.RateLimitStatus;
+import ai.arches.common.RateLimitedException;
 import ai.arches.observability.RequestId;
 
 import io.helidon.http.HeaderNames;
@@ -51,6 +53,12 @@ public final class Problems {
         }
         if (e.status() == 401) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"arches\"");
+        }
+        if (e instanceof RateLimitedException limited) {
+            res.header(HeaderNames.RETRY_AFTER, Long.toString(limited.limit().retryAfterSeconds()));
+            if (req.context().get(RateLimitStatus.class).isEmpty()) {
+                req.context().register(limited.limit());
+            }
         }
         send(req, res, e.status(), e.type(), e.title(), e.getMessage(), e.errors());
     }

@@ -3,7 +3,7 @@ package ai.arches.observability;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -12,13 +12,17 @@ import io.helidon.webserver.http.ServerResponse;
 
 /**
  * Handlers for /health (liveness: answers without touching any dependency, for load balancers),
- * /ready (every named dependency answers, else 503 naming which) and /metrics (Prometheus text).
+ * /ready (200 while every dependency the node needs answers, reporting "degraded" ones it can do
+ * without, else 503 naming which) and /metrics (Prometheus text).
  */
 public final class OpsRoutes {
-    private final Metrics metrics;
-    private final Map<String, BooleanSupplier> checks;
+    /** UP; DEGRADED: the node serves, slower or with less (e.g. no shared cache); DOWN: it cannot. */
+    public enum Health { UP, DEGRADED, DOWN }
 
-    public OpsRoutes(Metrics metrics, Map<String, BooleanSupplier> checks) {
+    private final Metrics metrics;
+    private final Map<String, Supplier<Health>> checks;
+
+    public OpsRoutes(Metrics metrics, Map<String, Supplier<Health>> checks) {
         this.metrics = metrics;
         this.checks = Map.copyOf(checks);
     }
@@ -31,12 +35,15 @@ public final class OpsRoutes {
     public void ready(ServerRequest req, ServerResponse res) {
         Map<String, String> results = new LinkedHashMap<>();
         boolean ok = true;
+        boolean degraded = false;
         for (var e : new java.util.TreeMap<>(checks).entrySet()) {
-            boolean up = e.getValue().getAsBoolean();
-            ok &= up;
-            results.put(e.getKey(), up ? "up" : "down");
+            Health h = e.getValue().get();
+            ok &= h != Health.DOWN;
+            degraded |= h == Health.DEGRADED;
+            results.put(e.getKey(), h.name().toLowerCase(java.util.Locale.ROOT));
         }
-        StringBuilder body = new StringBuilder("{\"status\":\"").append(ok ? "ready" : "unavailable")
+        String status = !ok ? "unavailable" : degraded ? "degraded" : "ready";
+        StringBuilder body = new StringBuilder("{\"status\":\"").append(status)
                 .append("\",\"checks\":{");
         String sep = "";
         for (var e : results.entrySet()) {

@@ -25,31 +25,25 @@ final class OrganizationStore {
             Rows.uuid(rs, "user_id"), rs.getString("email"), rs.getString("name"),
             Role.parse(rs.getString("role")).orElseThrow(), Rows.instant(rs, "created_at"));
 
-    /** The organization (by id or slug) joined with the user's membership; empty if not a member. */
-    Optional<Organization> forMember(Handle h, UUID userId, Optional<UUID> id, String slug) {
-        String where = id.isPresent() ? "o.id = :id" : "o.slug = :slug";
-        var q = h.createQuery("""
-                        SELECT o.id, o.name, o.slug, o.created_at, o.updated_at, m.role
-                        FROM organizations o
-                        JOIN organization_members m ON m.organization_id = o.id AND m.user_id = :user
-                        WHERE\s""" + where)
-                .define(Database.QUERY_TYPE, "orgs.access")
-                .bind("user", userId);
-        id.ifPresentOrElse(v -> q.bind("id", v), () -> q.bind("slug", slug));
-        return q.map(ORG).findOne();
+    private static final RowMapper<Organization> PLAIN_ORG = (rs, ctx) -> new Organization(
+            Rows.uuid(rs, "id"), rs.getString("name"), rs.getString("slug"), null,
+            Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
+
+    Optional<UUID> idBySlug(Handle h, String slug) {
+        return h.createQuery("SELECT id FROM organizations WHERE slug = :slug")
+                .define(Database.QUERY_TYPE, "orgs.by_slug").bind("slug", slug).mapTo(UUID.class).findOne();
     }
 
-    /** The organization (by id or slug) if it is the given one, with a fixed role (API keys). */
-    Optional<Organization> forKey(Handle h, UUID keyOrg, Role role, Optional<UUID> id, String slug) {
-        String where = id.isPresent() ? "o.id = :id" : "o.slug = :slug";
-        var q = h.createQuery("""
-                        SELECT o.id, o.name, o.slug, o.created_at, o.updated_at, :role AS role
-                        FROM organizations o
-                        WHERE o.id = :keyOrg AND\s""" + where)
-                .define(Database.QUERY_TYPE, "orgs.access")
-                .bind("keyOrg", keyOrg).bind("role", role.wire());
-        id.ifPresentOrElse(v -> q.bind("id", v), () -> q.bind("slug", slug));
-        return q.map(ORG).findOne();
+    /** The organization without a caller's role (the role is looked up, and cached, apart). */
+    Optional<Organization> byId(Handle h, UUID id) {
+        return h.createQuery("SELECT id, name, slug, created_at, updated_at FROM organizations WHERE id = :id")
+                .define(Database.QUERY_TYPE, "orgs.get").bind("id", id).map(PLAIN_ORG).findOne();
+    }
+
+    Optional<Role> role(Handle h, UUID org, UUID user) {
+        return h.createQuery("SELECT role FROM organization_members WHERE organization_id = :org AND user_id = :user")
+                .define(Database.QUERY_TYPE, "members.role").bind("org", org).bind("user", user)
+                .mapTo(String.class).findOne().flatMap(Role::parse);
     }
 
     boolean insert(Handle h, Organization o, UUID owner) {

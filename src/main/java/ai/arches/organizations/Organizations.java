@@ -19,6 +19,8 @@ import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
 import ai.arches.common.Page;
 import ai.arches.common.UnprocessableException;
+import ai.arches.cache.Caches;
+import ai.arches.cache.TieredCache;
 import ai.arches.db.Database;
 
 import io.helidon.webserver.http.ServerRequest;
@@ -36,12 +38,20 @@ public final class Organizations {
     private final Cursors cursors;
     private final Clock clock;
     private final OrganizationStore store = new OrganizationStore();
+    /** Organizations by id (the caller's role is not part of the entry). */
+    private final TieredCache<Organization> byId;
+    private final TieredCache<UUID> idBySlug;
+    /** A user's role in an organization, keyed "org:user"; absent means not a member. */
+    private final TieredCache<Role> roles;
 
-    public Organizations(Database db, Auth auth, Cursors cursors, Clock clock) {
+    public Organizations(Database db, Auth auth, Cursors cursors, Clock clock, Caches caches) {
         this.db = db;
         this.auth = auth;
         this.cursors = cursors;
         this.clock = clock;
+        this.byId = caches.cache("orgs", Organization.class, o -> ChronoUnit.MICROS.between(Instant.EPOCH, o.updatedAt()));
+        this.idBySlug = caches.cache("org-slugs", UUID.class, id -> 0L);
+        this.roles = caches.cache("roles", Role.class, r -> 0L);
     }
 
     /** Authenticates the request and checks access to its {org} path parameter. */
@@ -49,17 +59,34 @@ public final class Organizations {
         return access(auth.authenticate(req), req.path().pathParameters().get("org"));
     }
 
-    /** The organization named by id or slug and the caller's role in it; 404 if not a member. */
+    /**
+     * The organization named by id or slug and the caller's role in it; 404 if not a member. Each
+     * step is a cached lookup (slug to id, organization, membership), so a warm check costs no
+     * database round trip.
+     */
     public Access access(Principal principal, String orgRef) {
         Optional<UUID> id = Ids.parse(orgRef);
-        if (id.isEmpty() && !SLUG.matcher(orgRef).matches()) {
-            throw notFound();
+        if (id.isEmpty()) {
+            if (!SLUG.matcher(orgRef).matches()) {
+                throw notFound();
+            }
+            id = idBySlug.get(orgRef, () -> db.withHandle(h -> store.idBySlug(h, orgRef)));
         }
-        Optional<Organization> org = db.withHandle(h -> switch (principal) {
-            case Principal.User u -> store.forMember(h, u.userId(), id, orgRef);
-            case Principal.ApiKey k -> store.forKey(h, k.organizationId(), k.role(), id, orgRef);
-        });
-        return org.map(o -> new Access(o, o.role(), principal)).orElseThrow(Organizations::notFound);
+        UUID orgId = id.orElseThrow(Organizations::notFound);
+        Organization org = byId.get(orgId.toString(), () -> db.withHandle(h -> store.byId(h, orgId)))
+                .orElseThrow(Organizations::notFound);
+        Role role = switch (principal) {
+            case Principal.User u -> roles.get(orgId + ":" + u.userId(),
+                    () -> db.withHandle(h -> store.role(h, orgId, u.userId()))).orElseThrow(Organizations::notFound);
+            case Principal.ApiKey k -> {
+                if (!k.organizationId().equals(orgId)) {
+                    throw notFound();
+                }
+                yield k.role();
+            }
+        };
+        Organization withRole = new Organization(org.id(), org.name(), org.slug(), role, org.createdAt(), org.updatedAt());
+        return new Access(withRole, role, principal);
     }
 
     public Organization create(UUID owner, String name, String slug) {
@@ -78,6 +105,9 @@ public final class Organizations {
         if (!created) {
             throw slugTaken();
         }
+        idBySlug.invalidate(slug);
+        byId.put(org.id().toString(), org);
+        roles.put(org.id() + ":" + owner, Role.OWNER);
         return org;
     }
 
@@ -101,8 +131,12 @@ public final class Organizations {
             throw e;
         }
         Organization o = access.organization();
-        return new Organization(o.id(), name.orElse(o.name()), slug.orElse(o.slug()), o.role(), o.createdAt(),
-                at.orElseThrow(Organizations::slugTaken));
+        Organization updated = new Organization(o.id(), name.orElse(o.name()), slug.orElse(o.slug()), o.role(),
+                o.createdAt(), at.orElseThrow(Organizations::slugTaken));
+        byId.put(o.id().toString(), updated);
+        idBySlug.invalidate(o.slug());
+        slug.ifPresent(idBySlug::invalidate);
+        return updated;
     }
 
     public void delete(Access access) {
@@ -111,6 +145,10 @@ public final class Organizations {
             store.delete(h, access.organizationId());
             return null;
         });
+        // Memberships and documents of the organization stay cached until they expire, but every
+        // request first resolves the organization, which is gone from here on.
+        byId.invalidate(access.organizationId().toString());
+        idBySlug.invalidate(access.organization().slug());
     }
 
     public Page<Member> members(Access access, String limit, String cursor) {
@@ -138,12 +176,13 @@ public final class Organizations {
             }
             throw e;
         }
+        roles.put(access.organizationId() + ":" + user.id(), role);
         return new Member(user.id(), user.email(), user.name(), role, now);
     }
 
     public Member changeRole(Access access, UUID userId, Role role) {
         access.require(Role.ADMIN);
-        return db.inTransaction(h -> {
+        Member changed = db.inTransaction(h -> {
             Member target = store.member(h, access.organizationId(), userId).orElseThrow(Organizations::memberNotFound);
             requireMayManage(access, target);
             requireMayGrant(access, role);
@@ -153,6 +192,8 @@ public final class Organizations {
             store.setRole(h, access.organizationId(), userId, role);
             return new Member(target.userId(), target.email(), target.name(), role, target.joinedAt());
         });
+        roles.put(access.organizationId() + ":" + userId, role);
+        return changed;
     }
 
     /** Admins remove others; anyone may leave. The last owner may do neither. */
@@ -172,6 +213,7 @@ public final class Organizations {
             store.removeMember(h, access.organizationId(), userId);
             return null;
         });
+        roles.invalidate(access.organizationId() + ":" + userId);
     }
 
     /** Only an owner may grant owner; nobody grants above their own role. */

@@ -16,11 +16,13 @@ public final class TestServer implements AutoCloseable {
     public static final String SECRET = "test-secret-test-secret-test-secret-0123456789";
 
     private final String database;
+    private final boolean ownsDatabase;
     private final Arches arches;
     private final Api api;
 
-    private TestServer(String database, Arches arches) {
+    private TestServer(String database, boolean ownsDatabase, Arches arches) {
         this.database = database;
+        this.ownsDatabase = ownsDatabase;
         this.arches = arches;
         this.api = new Api("http://127.0.0.1:" + arches.port());
     }
@@ -32,11 +34,16 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(Map<String, String> overrides) {
         String db = TestDatabases.create();
         try {
-            return new TestServer(db, Arches.start(config(db, overrides), Clock.systemUTC()));
+            return new TestServer(db, true, Arches.start(config(db, overrides), Clock.systemUTC()));
         } catch (RuntimeException e) {
             TestDatabases.drop(db);
             throw e;
         }
+    }
+
+    /** A second node on another server's database (it leaves the database to its owner). */
+    public static TestServer startOn(String database, Map<String, String> overrides) {
+        return new TestServer(database, false, Arches.start(config(database, overrides), Clock.systemUTC()));
     }
 
     /** Test defaults over arches.yaml, then the caller's overrides. */
@@ -52,6 +59,12 @@ public final class TestServer implements AutoCloseable {
         o.put("auth.password.memory_kib", "64");
         o.put("auth.password.iterations", "1");
         o.put("log.access", "false");
+        // Every test server has its own Redis namespace: test classes and runs share one Redis.
+        o.put("redis.key_prefix", "t-" + database);
+        // Tests make many requests per user; the rate-limit tests set their own limits.
+        o.put("rate_limit.max_requests", "1000000000");
+        o.put("rate_limit.login_max_failures_per_account", "1000000");
+        o.put("rate_limit.login_max_failures_per_address", "1000000");
         o.putAll(overrides);
         return ConfigLoader.load(Map.of(), o);
     }
@@ -73,7 +86,9 @@ public final class TestServer implements AutoCloseable {
         try {
             arches.close();
         } finally {
-            TestDatabases.drop(database);
+            if (ownsDatabase) {
+                TestDatabases.drop(database);
+            }
         }
     }
 }
