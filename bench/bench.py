@@ -40,11 +40,12 @@ JVM_FLAGS = ["-XX:+UseParallelGC", "-Xms2g", "-Xmx4g", "--enable-native-access=A
 SCENARIOS = ["read-uniform", "read-zipf", "list", "create", "login", "mixed"]
 CONNECTIONS = [64, 1000] if QUICK else [64, 256, 1000, 5000]
 LOGIN_CONNECTIONS = [64] if QUICK else [64, 256]
-DURATION = 4 if QUICK else 10
+DURATION = 3 if QUICK else 10
 OPEN_FRACTIONS = [0.5] if QUICK else [0.25, 0.5, 0.75]
-OPEN_DURATION = 4 if QUICK else 10
+OPEN_DURATION = 3 if QUICK else 10
+OPEN_WARMUP = 1 if QUICK else 2
 QUERY_ITERATIONS = 100 if QUICK else 500
-WARMUP = 8 if QUICK else 20
+WARMUP = 6 if QUICK else 20
 TARGET = {"p50": 50.0, "p95": 200.0, "p99": 500.0, "rps": 10000, "users": 5000}
 
 
@@ -159,8 +160,6 @@ def seed(jhome, cp):
         out = "seed: present, reused\n"
     seeded = {"reused": "reused" in out, "seconds": round(time.time() - t, 1), "line": out.strip()}
     log(out.strip())
-    log(sh([f"{jhome}/bin/java", "-cp", cp, "ai.arches.bench.BenchData", "targets", url, "arches", SECRET,
-            TARGETS]).strip())
     # Settle the database before measuring: hint bits, visibility map and statistics now, and dirty
     # pages written, so neither first reads nor autovacuum nor a checkpoint work behind a measurement.
     t = time.time()
@@ -170,6 +169,8 @@ def seed(jhome, cp):
     psql(DB, "VACUUM (ANALYZE)")
     psql(DB, "CHECKPOINT")
     log(f"database settled (VACUUM ANALYZE, CHECKPOINT) in {time.time() - t:.1f} s")
+    log(sh([f"{jhome}/bin/java", "-cp", cp, "ai.arches.bench.BenchData", "targets", url, "arches", SECRET,
+            TARGETS]).strip())
     counts = psql(DB, "SELECT (SELECT count(*) FROM organizations) || ' ' || (SELECT count(*) FROM users) || ' ' || "
                       "(SELECT count(*) FROM content) || ' ' || (SELECT count(*) FROM workflows)", user="arches")
     seeded["counts"] = dict(zip(["organizations", "users", "content", "workflows"], map(int, counts.split())))
@@ -216,10 +217,10 @@ def server_figures(before, after):
     l1_all = delta(before, after, "cache_gets_total", 'level="l1"')
     l2_hits = delta(before, after, "cache_gets_total", 'level="l2",result="hit"')
     loads = delta(before, after, "cache_loads_total")
-    lookups = l1_all if l1_all > 0 else (l2_hits + loads)
+    lookups = l1_hits + l2_hits + loads
     return {
         # Share of cache lookups answered without PostgreSQL (from L1, or from Redis after an L1 miss).
-        "cacheHitRatio": round((lookups - loads) / lookups, 4) if lookups > 0 else None,
+        "cacheHitRatio": round((l1_hits + l2_hits) / lookups, 4) if lookups > 0 else None,
         "l1HitRatio": round(l1_hits / l1_all, 4) if l1_all > 0 else None,
         "poolWaitMeanMs": round(wait_sum / waits * 1000, 3) if waits else 0.0,
         "dbQueries": {k: round(ms, 3) for k, (c, ms) in top},
@@ -249,7 +250,8 @@ def open_loop(jhome, cp, scenario, rate, connections=512):
     # ZGC for the generator: its own GC pauses would delay sends and count as server latency
     # (ParallelGC paused the generator up to 194 ms).
     out = sh([f"{jhome}/bin/java", "-XX:+UseZGC", "-Xms1g", "-cp", cp, "ai.arches.bench.OpenLoop", BASE, TARGETS,
-              scenario, str(rate), str(OPEN_DURATION), str(connections), "2"], preexec_fn=raise_fd_limit)
+              scenario, str(rate), str(OPEN_DURATION), str(connections), str(OPEN_WARMUP)],
+             preexec_fn=raise_fd_limit)
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -258,7 +258,8 @@ public final class Input {
         return s;
     }
 
-    private static boolean containsNul(JsonNode n) {
+    /** True when any string or key in the tree holds U+0000, which PostgreSQL cannot store. */
+    public static boolean containsNul(JsonNode n) {
         if (n.isTextual()) {
             return n.textValue().indexOf('\u0000') >= 0;
         }

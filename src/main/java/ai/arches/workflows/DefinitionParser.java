@@ -157,7 +157,7 @@ final class DefinitionParser {
             error(at + ".config", n.isNull() ? "must not be null" : "must be a JSON object");
             return null;
         }
-        if (containsNul(config)) {
+        if (Input.containsNul(config)) {
             error(at + ".config", "must not contain NUL characters (PostgreSQL cannot store them)");
             return null;
         }
@@ -177,25 +177,5 @@ final class DefinitionParser {
     private void error(String path, String message) {
         failed = true;
         in.error(path, message);
-    }
-
-    private static boolean containsNul(JsonNode n) {
-        if (n.isTextual()) {
-            return n.textValue().indexOf('\u0000') >= 0;
-        }
-        if (n.isObject()) {
-            for (var e : n.properties()) {
-                if (e.getKey().indexOf('\u0000') >= 0 || containsNul(e.getValue())) {
-                    return true;
-                }
-            }
-        } else if (n.isArray()) {
-            for (JsonNode c : n) {
-                if (containsNul(c)) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 }
