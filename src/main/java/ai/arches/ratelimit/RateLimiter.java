@@ -16,6 +16,7 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
@@ -70,10 +71,9 @@ public final class RateLimiter {
      */
     public Decision peek(String key, long limit, Duration window) {
         return withBucket(key, limit, window, b -> {
-            long available = b.getAvailableTokens();
-            long wait = b.estimateAbilityToConsume(1).getNanosToWaitForRefill();
-            long retry = available > 0 ? 0 : Math.max(1, (long) Math.ceil(wait / 1e9));
-            return new Decision(available > 0, new RateLimitStatus(limit, available, retry, retry));
+            EstimationProbe e = b.estimateAbilityToConsume(1);
+            long retry = e.canBeConsumed() ? 0 : Math.max(1, (long) Math.ceil(e.getNanosToWaitForRefill() / 1e9));
+            return new Decision(e.canBeConsumed(), new RateLimitStatus(limit, e.getRemainingTokens(), retry, retry));
         });
     }
 
