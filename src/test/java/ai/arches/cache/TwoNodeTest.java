@@ -40,6 +40,7 @@ class TwoNodeTest {
                 assertThat(seenAfter).as("round %d: node B kept serving the old row", round).isNotNegative();
                 worst = Math.max(worst, seenAfter);
             }
+            System.out.println("two-node staleness: worst " + worst + " ms over 10 writes (bound " + BOUND_MS + " ms)");
             assertThat(worst).as("worst staleness on node B, ms").isLessThan(BOUND_MS);
             String list = path.substring(0, path.lastIndexOf('/'));
             assertThat(b.api().get(list, s.token()).json().get("data").get(0).get("title").asText()).isEqualTo("v10");
