@@ -89,8 +89,30 @@ public final class TestDatabases {
                 admin("postgres", "DROP DATABASE IF EXISTS " + tmp + " WITH (FORCE)");
             }
         }
+        dropStaleTemplates(name);
         template = name;
         return name;
+    }
+
+    /** Templates of older migration sets are no longer used by anyone: drop them (best effort). */
+    private static void dropStaleTemplates(String current) {
+        try (Connection c = superuser("postgres"); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE 'arches\\_tpl\\_%' "
+                     + "AND datname <> '" + current + "'")) {
+            java.util.List<String> stale = new java.util.ArrayList<>();
+            while (rs.next()) {
+                stale.add(rs.getString(1));
+            }
+            for (String db : stale) {
+                try (Statement d = c.createStatement()) {
+                    d.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+                } catch (SQLException e) {
+                    // another run may be cloning it right now; it will be dropped next time
+                }
+            }
+        } catch (SQLException e) {
+            // cleanup only
+        }
     }
 
     private static boolean exists(String name) {
