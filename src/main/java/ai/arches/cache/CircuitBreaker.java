@@ -8,7 +8,8 @@ import java.time.Instant;
  * Stops calling a failing dependency for a while. Closed: calls pass; after {@code threshold}
  * consecutive failures it opens and {@link #allow()} answers false until {@code cooldown} has
  * passed; then one probe call is let through (half-open), whose success closes the breaker and
- * whose failure opens it again. Thread-safe; the clock is injected so tests move time.
+ * whose failure opens it again. Thread-safe; the clock is injected so tests move time. Every
+ * Redis command passes here, so the closed state is read without a lock; transitions lock.
  */
 public final class CircuitBreaker {
     public enum State { CLOSED, OPEN, HALF_OPEN }
@@ -17,8 +18,8 @@ public final class CircuitBreaker {
     private final Duration cooldown;
     private final Clock clock;
     private final Runnable onClose;
-    private State state = State.CLOSED;
-    private int failures;
+    private volatile State state = State.CLOSED;
+    private volatile int failures;
     private Instant openUntil = Instant.MIN;
     private boolean probing;
 
@@ -30,7 +31,16 @@ public final class CircuitBreaker {
         this.onClose = onClose;
     }
 
-    public synchronized boolean allow() {
+    public boolean allow() {
+        if (state == State.CLOSED) {
+            return true;
+        }
+        synchronized (this) {
+            return decide();
+        }
+    }
+
+    private boolean decide() {
         return switch (state) {
             case CLOSED -> true;
             case OPEN -> {
@@ -52,6 +62,9 @@ public final class CircuitBreaker {
     }
 
     public void success() {
+        if (state == State.CLOSED && failures == 0) {
+            return;
+        }
         boolean reopened;
         synchronized (this) {
             reopened = state != State.CLOSED;
@@ -73,7 +86,7 @@ public final class CircuitBreaker {
         }
     }
 
-    public synchronized State state() {
+    public State state() {
         return state;
     }
 }

@@ -2,7 +2,6 @@ package ai.arches.cache;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -113,11 +112,6 @@ public final class Redis implements AutoCloseable {
         return call(c -> Optional.ofNullable(c.get(key)));
     }
 
-    public List<String> mget(List<String> keys) {
-        return call(c -> c.mget(keys.toArray(String[]::new)).stream()
-                .map(kv -> kv.hasValue() ? kv.getValue() : null).toList()).orElse(null);
-    }
-
     public boolean set(String key, String value, long ttlMillis) {
         return call(c -> c.set(key, value, SetArgs.Builder.px(ttlMillis))).isPresent();
     }
@@ -173,19 +167,15 @@ public final class Redis implements AutoCloseable {
             return Optional.empty();
         }
         try {
+            // Every command here answers non-null on success (absence is wrapped by the caller).
             T result = command.apply(connection().sync());
             breaker.success();
-            return Optional.of(result == null ? nullMarker() : result);
+            return Optional.ofNullable(result);
         } catch (RuntimeException e) {
             breaker.failure();
             LOG.log(Level.FINE, "redis command failed", e);
             return Optional.empty();
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> T nullMarker() {
-        return (T) Boolean.TRUE;
     }
 
     private StatefulRedisConnection<String, String> connection() {

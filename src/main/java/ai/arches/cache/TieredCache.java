@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -230,9 +229,5 @@ public final class TieredCache<V> {
     static long jitter(long amount) {
         long spread = amount / 10;
         return spread <= 0 ? amount : amount - spread + ThreadLocalRandom.current().nextLong(2 * spread + 1);
-    }
-
-    static long millisToNanos(long ms) {
-        return TimeUnit.MILLISECONDS.toNanos(ms);
     }
 }

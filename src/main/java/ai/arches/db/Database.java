@@ -157,13 +157,6 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    public void useTransaction(java.util.function.Consumer<Handle> callback) {
-        inTransaction(h -> {
-            callback.accept(h);
-            return null;
-        });
-    }
-
     /** True when PostgreSQL answers a trivial query within the timeout. */
     public boolean ping(Duration timeout) {
         try {

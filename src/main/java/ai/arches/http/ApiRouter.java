@@ -64,12 +64,13 @@ public final class ApiRouter {
     }
 
     private ApiRouter add(Method method, String template, Handler handler) {
-        routes.add(new Known(new Route(method.text(), template), toPattern(template)));
+        routes.add(new Known(new Route(method.text(), template), pattern(template)));
         routing.route(method, template, handler);
         return this;
     }
 
-    private static Pattern toPattern(String template) {
+    /** A regular expression matching the concrete paths of a template such as /a/{id}/b. */
+    public static Pattern pattern(String template) {
         StringBuilder re = new StringBuilder();
         for (String part : template.split("(?=\\{)|(?<=\\})")) {
             if (part.startsWith("{") && part.endsWith("}")) {

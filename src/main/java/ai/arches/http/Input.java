@@ -45,13 +45,7 @@ public final class Input {
 
     /** A required string, trimmed, with a length bound in characters. */
     public String requiredString(String field, int min, int max) {
-        known.add(field);
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            error(field, "is required");
-            return null;
-        }
-        return checkString(field, n, min, max, null);
+        return requiredString(field, min, max, null);
     }
 
     /** An optional string: absent gives empty; null is refused unless the field is nullable. */
@@ -60,51 +54,25 @@ public final class Input {
     }
 
     public Optional<String> optionalString(String field, int min, int max, Pattern pattern) {
-        known.add(field);
-        JsonNode n = body.get(field);
-        if (n == null) {
-            return Optional.empty();
-        }
-        if (n.isNull()) {
-            error(field, "must not be null");
-            return Optional.empty();
-        }
-        return Optional.ofNullable(checkString(field, n, min, max, pattern));
+        JsonNode n = optional(field);
+        return n == null ? Optional.empty() : Optional.ofNullable(check(field, n, min, max, pattern, true));
     }
 
     public String requiredString(String field, int min, int max, Pattern pattern) {
-        known.add(field);
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            error(field, "is required");
-            return null;
-        }
-        return checkString(field, n, min, max, pattern);
+        JsonNode n = required(field);
+        return n == null ? null : check(field, n, min, max, pattern, true);
     }
 
     /** Like {@link #requiredString} but kept exactly as sent (document text is not trimmed). */
     public String requiredText(String field, int min, int max) {
-        known.add(field);
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            error(field, "is required");
-            return null;
-        }
-        return check(field, n, min, max, null, false);
+        JsonNode n = required(field);
+        return n == null ? null : check(field, n, min, max, null, false);
     }
 
     /** Like {@link #optionalString} but kept exactly as sent. */
     public Optional<String> optionalText(String field, int min, int max) {
-        known.add(field);
-        JsonNode n = body.get(field);
-        if (n == null) {
-            return Optional.empty();
-        }
-        if (n.isNull()) {
-            error(field, "must not be null");
-            return Optional.empty();
-        }
-        return Optional.ofNullable(check(field, n, min, max, null, false));
+        JsonNode n = optional(field);
+        return n == null ? Optional.empty() : Optional.ofNullable(check(field, n, min, max, null, false));
     }
 
     /** A required string that must be one of the given values. */
@@ -147,7 +115,7 @@ public final class Input {
         }
         Set<String> out = new LinkedHashSet<>();
         for (int i = 0; i < n.size(); i++) {
-            String s = checkString(field + "[" + i + "]", n.get(i), 1, maxLength, null);
+            String s = check(field + "[" + i + "]", n.get(i), 1, maxLength, null, true);
             if (s != null) {
                 out.add(s);
             }
@@ -228,8 +196,26 @@ public final class Input {
                 "must contain at least one of " + String.join(", ", fields)));
     }
 
-    private String checkString(String field, JsonNode n, int min, int max, Pattern pattern) {
-        return check(field, n, min, max, pattern, true);
+    /** The field's node, or null after recording "is required" when absent or null. */
+    private JsonNode required(String field) {
+        known.add(field);
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            error(field, "is required");
+            return null;
+        }
+        return n;
+    }
+
+    /** The field's node, or null when absent; an explicit null is an error. */
+    private JsonNode optional(String field) {
+        known.add(field);
+        JsonNode n = body.get(field);
+        if (n != null && n.isNull()) {
+            error(field, "must not be null");
+            return null;
+        }
+        return n;
     }
 
     private String check(String field, JsonNode n, int min, int max, Pattern pattern, boolean strip) {

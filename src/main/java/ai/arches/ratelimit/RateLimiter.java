@@ -89,9 +89,6 @@ public final class RateLimiter {
     }
 
     private <T> T withBucket(String key, long limit, Duration window, Function<Bucket, T> op) {
-        BucketConfiguration config = BucketConfiguration.builder()
-                .addLimit(Bandwidth.builder().capacity(limit).refillIntervally(limit, window).build())
-                .build();
         ProxyManager<byte[]> shared = shared();
         if (shared != null) {
             // The limit is part of the key: a bucket stored under another configuration is not reused.
@@ -99,17 +96,18 @@ public final class RateLimiter {
             try {
                 Bucket proxy = proxies.get(id, k -> shared.builder()
                         .withOptimization(Optimizations.delaying(new DelayParameters(Math.max(1, limit / 50), SYNC)))
-                        .build(k.getBytes(StandardCharsets.UTF_8), () -> config));
+                        .build(k.getBytes(StandardCharsets.UTF_8), () -> BucketConfiguration.builder()
+                                .addLimit(bandwidth(limit, window)).build()));
                 return op.apply(proxy);
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
             }
         }
-        return op.apply(localBucket(key, config));
+        return op.apply(local.get(key, k -> Bucket.builder().addLimit(bandwidth(limit, window)).build()));
     }
 
-    private Bucket localBucket(String key, BucketConfiguration config) {
-        return local.get(key, k -> Bucket.builder().addLimit(config.getBandwidths()[0]).build());
+    private static Bandwidth bandwidth(long limit, Duration window) {
+        return Bandwidth.builder().capacity(limit).refillIntervally(limit, window).build();
     }
 
     private ProxyManager<byte[]> shared() {

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
+import ai.arches.http.ApiRouter;
 import ai.arches.http.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -163,19 +164,11 @@ public final class OpenApiContract {
                 var m = methods.next();
                 String method = m.getKey().toUpperCase();
                 if (Set.of("GET", "POST", "PUT", "PATCH", "DELETE").contains(method)) {
-                    ops.add(new Op(method, p.getKey(), toPattern(p.getKey()), m.getValue()));
+                    ops.add(new Op(method, p.getKey(), ApiRouter.pattern(p.getKey()), m.getValue()));
                 }
             }
         }
         return ops;
-    }
-
-    private static Pattern toPattern(String template) {
-        StringBuilder re = new StringBuilder();
-        for (String part : template.split("(?=\\{)|(?<=\\})")) {
-            re.append(part.startsWith("{") ? "[^/]+" : Pattern.quote(part));
-        }
-        return Pattern.compile(re.toString());
     }
 
     private static JsonNode load() {
