@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,14 @@ import ai.arches.common.Cursors;
 import ai.arches.config.ArchesConfig;
 import ai.arches.content.ContentRoutes;
 import ai.arches.content.Contents;
+import ai.arches.content.EmbeddingWorker;
+import ai.arches.content.Search;
+import ai.arches.content.SearchRoutes;
+import ai.arches.content.VectorIndex;
+import ai.arches.embedding.Embedder;
+import ai.arches.embedding.LocalMiniLm;
+import ai.arches.embedding.OpenAiEmbedder;
+import ai.arches.embedding.Passages;
 import ai.arches.db.Database;
 import ai.arches.db.Migrations;
 import ai.arches.http.ApiRouter;
@@ -57,19 +66,38 @@ public final class Arches implements AutoCloseable {
     private final Caches caches;
     private final WebServer server;
     private final List<ApiRouter.Route> routes;
+    private final List<AutoCloseable> background;
+    private final VectorIndex vectorIndex;
 
-    private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes) {
+    private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes,
+                   List<AutoCloseable> background, VectorIndex vectorIndex) {
         this.metrics = metrics;
         this.db = db;
         this.caches = caches;
         this.server = server;
         this.routes = routes;
+        this.background = background;
+        this.vectorIndex = vectorIndex;
     }
 
     public static Arches start(ArchesConfig cfg, Clock clock) {
+        Embedder embedder = embedder(cfg.embedding());
+        Arches arches = start(cfg, clock, embedder);
+        arches.background.addFirst(embedder); // closed last, after the workers that use it
+        return arches;
+    }
+
+    /** The configured embedding provider (the local model loads in about a second). */
+    public static Embedder embedder(ArchesConfig.Embedding cfg) {
+        return cfg.provider().equals("openai") ? new OpenAiEmbedder(cfg.openai()) : new LocalMiniLm();
+    }
+
+    /** Starts with a given embedder, which the caller owns (tests share one model). */
+    public static Arches start(ArchesConfig cfg, Clock clock, Embedder embedder) {
         Metrics metrics = new Metrics();
         Database db = Database.connect(cfg.database(), "arches", metrics.registry());
         Caches caches = null;
+        List<AutoCloseable> background = new ArrayList<>();
         try {
             if (cfg.database().migrate()) {
                 int ran = Migrations.migrate(db.dataSource());
@@ -85,7 +113,12 @@ public final class Arches implements AutoCloseable {
             RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
             Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit());
             Organizations orgs = new Organizations(db, auth, cursors, clock, caches);
-            Contents contents = new Contents(db, cursors, clock, caches);
+            Passages passages = new Passages(cfg.embedding().passageWords(), cfg.embedding().passageOverlap());
+            Contents contents = new Contents(db, cursors, clock, caches, passages);
+            VectorIndex vectorIndex = VectorIndex.ensure(db.dataSource(), cfg.search());
+            Search search = new Search(db, embedder, caches, cfg.search());
+            background.add(search);
+            background.add(new EmbeddingWorker(contents, embedder, passages, cfg.embedding(), metrics.registry()));
             Workflows workflows = new Workflows(db, cursors, clock);
 
             Map<String, Supplier<OpsRoutes.Health>> checks = new LinkedHashMap<>();
@@ -110,6 +143,7 @@ public final class Arches implements AutoCloseable {
             new AuthRoutes(auth, io).register(router, API_BASE);
             new OrganizationRoutes(orgs, auth, apiKeys, cursors, io).register(router, API_BASE);
             new ContentRoutes(contents, orgs, io).register(router, API_BASE);
+            new SearchRoutes(search, orgs, io).register(router, API_BASE);
             new WorkflowRoutes(workflows, orgs, io).register(router, API_BASE);
             Problems.register(routing, io, router);
 
@@ -123,8 +157,9 @@ public final class Arches implements AutoCloseable {
                     .routing(routing)
                     .build()
                     .start();
-            return new Arches(metrics, db, caches, server, router.routes());
+            return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex);
         } catch (RuntimeException e) {
+            closeAll(background);
             if (caches != null) {
                 caches.close();
             }
@@ -151,12 +186,29 @@ public final class Arches implements AutoCloseable {
         return routes;
     }
 
+    /** The passage vector index, built in the background at start-up. */
+    public VectorIndex vectorIndex() {
+        return vectorIndex;
+    }
+
     @Override
     public void close() {
         server.stop();
+        closeAll(background);
         caches.close();
         db.close();
         metrics.close();
+    }
+
+    /** Last started, first closed; one failing close does not keep the others open. */
+    private static void closeAll(List<AutoCloseable> items) {
+        for (AutoCloseable c : items.reversed()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(java.util.logging.Level.WARNING, "closing " + c.getClass().getSimpleName() + " failed", e);
+            }
+        }
     }
 
     private static byte[] secret(ArchesConfig.Auth auth) {

@@ -3,4 +3,4 @@ package ai.arches.common;
 import java.util.List;
 
 /** One page of a keyset-paginated list; {@code nextCursor} is null on the last page. */
-public record Page<T>(List<T> data, String nextCursor) {}
+public record Page<T>(List<T> data, String nextCursor) implements Listing {}

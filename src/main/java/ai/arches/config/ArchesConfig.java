@@ -8,7 +8,7 @@ import java.util.logging.Level;
  * immutable afterwards. Each record mirrors one section of {@code arches.yaml}.
  */
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
-                           Auth auth, Log log) {
+                           Auth auth, Log log, Embedding embedding, Search search) {
 
     public record Server(String host, int port, long maxBody, int compressionMinSize) {}
 
@@ -36,4 +36,24 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
     public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent) {}
 
     public record Log(Level level, boolean access) {}
+
+    /**
+     * How documents become vectors. {@code provider} is {@code local} (in-process MiniLM) or
+     * {@code openai} (any OpenAI-compatible endpoint); {@code workers} 0 means this node embeds
+     * nothing (another node does).
+     */
+    public record Embedding(String provider, int workers, int batchSize, int passageWords, int passageOverlap,
+                            int maxAttempts, Duration retryBackoff, Duration pollInterval, Duration lease,
+                            OpenAi openai) {}
+
+    public record OpenAi(String url, String model, String apiKey, Duration timeout, int maxRetries,
+                         Duration retryBackoff, int maxConcurrent) {}
+
+    /** {@code index} is {@code hnsw} or {@code ivfflat}; only the chosen one's settings apply. */
+    public record Search(String index, Hnsw hnsw, IvfFlat ivfflat, int exactThreshold, int maxScanTuples,
+                         int rrfK, int queryEmbedConcurrency, boolean cacheResults) {}
+
+    public record Hnsw(int m, int efConstruction, int efSearch) {}
+
+    public record IvfFlat(int lists, int probes) {}
 }

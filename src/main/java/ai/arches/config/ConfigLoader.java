@@ -138,7 +138,63 @@ public final class ConfigLoader {
                 duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
                 password);
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
-        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log);
+        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search());
+    }
+
+    private ArchesConfig.Embedding embedding() {
+        String provider = oneOf("embedding.provider", "local", "openai");
+        String workers = raw("embedding.workers");
+        int workerCount = workers.equalsIgnoreCase("auto")
+                ? Runtime.getRuntime().availableProcessors() : integer("embedding.workers", 0, 256);
+        int words = integer("embedding.passage_words", 8, 400);
+        int overlap = integer("embedding.passage_overlap", 0, 200);
+        if (overlap >= words) {
+            throw new ConfigException("embedding.passage_overlap",
+                    "must be smaller than embedding.passage_words (" + words + "), was " + overlap);
+        }
+        String url = string("embedding.openai.url", false);
+        if (!url.startsWith("http://") && !url.startsWith("https://")) {
+            throw new ConfigException("embedding.openai.url", "must start with http:// or https://, was '" + url + "'");
+        }
+        var openai = new ArchesConfig.OpenAi(url.replaceAll("/+$", ""),
+                string("embedding.openai.model", false),
+                string("embedding.openai.api_key", true),
+                duration("embedding.openai.timeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
+                integer("embedding.openai.max_retries", 0, 20),
+                duration("embedding.openai.retry_backoff", Duration.ofMillis(1), Duration.ofMinutes(10)),
+                integer("embedding.openai.max_concurrent", 1, 1024));
+        return new ArchesConfig.Embedding(provider, workerCount,
+                integer("embedding.batch_size", 1, 1000), words, overlap,
+                integer("embedding.max_attempts", 1, 100),
+                duration("embedding.retry_backoff", Duration.ofMillis(10), Duration.ofHours(1)),
+                duration("embedding.poll_interval", Duration.ofMillis(10), Duration.ofMinutes(10)),
+                duration("embedding.lease", Duration.ofSeconds(1), Duration.ofHours(24)),
+                openai);
+    }
+
+    private ArchesConfig.Search search() {
+        return new ArchesConfig.Search(
+                oneOf("search.index", "hnsw", "ivfflat"),
+                new ArchesConfig.Hnsw(integer("search.hnsw.m", 2, 100),
+                        integer("search.hnsw.ef_construction", 4, 1000),
+                        integer("search.hnsw.ef_search", 1, 1000)),
+                new ArchesConfig.IvfFlat(integer("search.ivfflat.lists", 1, 32768),
+                        integer("search.ivfflat.probes", 1, 32768)),
+                integer("search.exact_threshold", 0, 100_000_000),
+                integer("search.max_scan_tuples", 1, 1_000_000_000),
+                integer("search.rrf_k", 1, 10_000),
+                integer("search.query_embed_concurrency", 1, 256),
+                bool("search.cache_results"));
+    }
+
+    private String oneOf(String key, String... allowed) {
+        String v = raw(key).toLowerCase(Locale.ROOT);
+        for (String a : allowed) {
+            if (a.equals(v)) {
+                return v;
+            }
+        }
+        throw new ConfigException(key, "must be one of " + String.join(", ", allowed) + ", was '" + raw(key) + "'");
     }
 
     private String raw(String key) {

@@ -51,6 +51,7 @@ public final class ContentRoutes {
         r.get(list + "/{id}", this::get);
         r.patch(list + "/{id}", this::update);
         r.delete(list + "/{id}", this::delete);
+        r.post(list + "/{id}/embed", this::embed);
     }
 
     private void create(ServerRequest req, ServerResponse res) {
@@ -100,6 +101,12 @@ public final class ContentRoutes {
         Access access = orgs.access(req).require(Role.MEMBER);
         contents.delete(access, pathId(req));
         res.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** Re-queues the document for embedding (after a failure, or to re-embed it): 202, work is queued. */
+    private void embed(ServerRequest req, ServerResponse res) {
+        Access access = orgs.access(req).require(Role.MEMBER);
+        io.send(req, res, Status.ACCEPTED_202, contents.requeue(access, pathId(req)), Content.FIELDS);
     }
 
     private static Optional<String> mimeType(Input in) {

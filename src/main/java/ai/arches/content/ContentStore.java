@@ -17,6 +17,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
  * SQL for content. Every statement is scoped by organization id, so an id from another
@@ -69,32 +70,28 @@ final class ContentStore {
         return q.map(CONTENT).list();
     }
 
+    /** The current title and body, row-locked until the transaction ends. */
+    Optional<String[]> lockText(Handle h, UUID org, UUID id) {
+        return h.createQuery("SELECT title, body FROM content WHERE id = :id AND organization_id = :org FOR UPDATE")
+                .define(Database.QUERY_TYPE, "content.lock")
+                .bind("id", id).bind("org", org)
+                .map((rs, ctx) -> new String[] {rs.getString("title"), rs.getString("body")}).findOne();
+    }
+
     /**
-     * Applies the present fields in one statement. When the title or body really changes (not
-     * merely resent), the stored embedding no longer describes the text: it is dropped and the
-     * row goes back to pending. SET expressions see the old column values, which is what makes
-     * the comparison possible inside the same UPDATE.
+     * Applies the present fields in one statement. When the text changed, the stored vectors no
+     * longer describe it: the document goes back to the embedding queue as new work.
      */
-    Optional<Content> update(Handle h, UUID org, UUID id, Contents.Changes ch, Instant at) {
+    Optional<Content> update(Handle h, UUID org, UUID id, Contents.Changes ch, boolean textChanged, Instant at) {
         List<String> sets = new ArrayList<>();
-        List<String> textChanged = new ArrayList<>();
-        ch.title().ifPresent(v -> {
-            sets.add("title = :title");
-            textChanged.add("title IS DISTINCT FROM :title");
-        });
-        ch.body().ifPresent(v -> {
-            sets.add("body = :body");
-            textChanged.add("body IS DISTINCT FROM :body");
-        });
+        ch.title().ifPresent(v -> sets.add("title = :title"));
+        ch.body().ifPresent(v -> sets.add("body = :body"));
         ch.type().ifPresent(v -> sets.add("type = :type"));
         ch.mimeType().ifPresent(v -> sets.add("mime_type = :mimeType"));
         ch.tags().ifPresent(v -> sets.add("tags = :tags"));
         ch.metadata().ifPresent(v -> sets.add("metadata = CAST(:metadata AS jsonb)"));
-        if (!textChanged.isEmpty()) {
-            String changed = String.join(" OR ", textChanged);
-            sets.add("embedding_status = CASE WHEN " + changed + " THEN 'pending' ELSE embedding_status END");
-            sets.add("embedding = CASE WHEN " + changed + " THEN NULL ELSE embedding END");
-            sets.add("embedding_error = CASE WHEN " + changed + " THEN NULL ELSE embedding_error END");
+        if (textChanged) {
+            sets.add(EmbeddingQueue.REQUEUE);
         }
         sets.add("updated_at = :at");
         var u = h.createQuery("UPDATE content SET " + String.join(", ", sets)
@@ -109,6 +106,24 @@ final class ContentStore {
         ch.tags().ifPresent(v -> u.bindArray("tags", String.class, v));
         ch.metadata().ifPresent(v -> u.bind("metadata", text(v)));
         return u.map(CONTENT).findOne();
+    }
+
+    /**
+     * Replaces the document's passages (without vectors; the workers add them). Written with the
+     * document, so keyword search finds new text at once.
+     */
+    void writePassages(Handle h, UUID org, UUID id, List<String> texts) {
+        h.createUpdate("DELETE FROM content_passages WHERE content_id = :id")
+                .define(Database.QUERY_TYPE, "passages.delete")
+                .bind("id", id).execute();
+        PreparedBatch batch = h.prepareBatch("""
+                INSERT INTO content_passages (content_id, ordinal, organization_id, text)
+                VALUES (:id, :ordinal, :org, :text)""");
+        batch.define(Database.QUERY_TYPE, "passages.insert");
+        for (int i = 0; i < texts.size(); i++) {
+            batch.bind("id", id).bind("ordinal", i).bind("org", org).bind("text", texts.get(i)).add();
+        }
+        batch.execute();
     }
 
     boolean delete(Handle h, UUID org, UUID id) {

@@ -15,6 +15,7 @@ import ai.arches.common.Page;
 import ai.arches.cache.Caches;
 import ai.arches.cache.TieredCache;
 import ai.arches.db.Database;
+import ai.arches.embedding.Passages;
 import ai.arches.organizations.Access;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -38,13 +39,17 @@ public final class Contents {
     private final Clock clock;
     private final ContentStore store = new ContentStore();
     private final Caches caches;
+    private final Passages passages;
+    private final EmbeddingQueue queue;
     /** Documents by (organization, id): the organization is in the key, so no entry crosses tenants. */
     private final TieredCache<Content> byId;
     /** List pages under the organization's content namespace, which every write bumps. */
     private final TieredCache<Page<Content>> pages;
 
-    public Contents(Database db, Cursors cursors, Clock clock, Caches caches) {
+    public Contents(Database db, Cursors cursors, Clock clock, Caches caches, Passages passages) {
         this.db = db;
+        this.passages = passages;
+        this.queue = new EmbeddingQueue(db);
         this.cursors = cursors;
         this.clock = clock;
         this.caches = caches;
@@ -58,7 +63,13 @@ public final class Contents {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         Content c = new Content(Ids.newId(), access.organizationId(), d.title(), d.body(), d.type(), d.mimeType(),
                 List.copyOf(d.tags()), d.metadata(), "pending", access.userId(), now, now);
-        ObjectNode stored = db.withHandle(h -> store.insert(h, c));
+        List<String> texts = passages.split(c.title(), c.body());
+        ObjectNode stored = db.inTransaction(h -> {
+            ObjectNode m = store.insert(h, c);
+            store.writePassages(h, c.organizationId(), c.id(), texts);
+            return m;
+        });
+        queue.wake();
         Content created = new Content(c.id(), c.organizationId(), c.title(), c.body(), c.type(), c.mimeType(), c.tags(),
                 stored, c.embeddingStatus(), c.createdBy(), c.createdAt(), c.updatedAt());
         byId.put(key(created.organizationId(), created.id()), created);
@@ -91,8 +102,26 @@ public final class Contents {
     public Content update(Access access, UUID id, Changes changes) {
         access.require(Role.MEMBER);
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        Content updated = db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
-                .orElseThrow(Contents::notFound);
+        UUID org = access.organizationId();
+        boolean[] requeued = {false};
+        Content updated = db.inTransaction(h -> {
+            var current = store.lockText(h, org, id);
+            if (current.isEmpty()) {
+                return Optional.<Content>empty();
+            }
+            String title = changes.title().orElse(current.get()[0]);
+            String body = changes.body().orElse(current.get()[1]);
+            boolean textChanged = !title.equals(current.get()[0]) || !body.equals(current.get()[1]);
+            var u = store.update(h, org, id, changes, textChanged, now);
+            if (textChanged) {
+                store.writePassages(h, org, id, passages.split(title, body));
+                requeued[0] = true;
+            }
+            return u;
+        }).orElseThrow(Contents::notFound);
+        if (requeued[0]) {
+            queue.wake();
+        }
         byId.put(key(updated.organizationId(), updated.id()), updated);
         caches.bump(namespace(updated.organizationId()));
         return updated;
@@ -108,11 +137,42 @@ public final class Contents {
         caches.bump(namespace(org));
     }
 
+    /** Puts the document back in the embedding queue (re-chunked from its current text). */
+    public Content requeue(Access access, UUID id) {
+        access.require(Role.MEMBER);
+        UUID org = access.organizationId();
+        boolean found = db.inTransaction(h -> {
+            var current = store.lockText(h, org, id);
+            if (current.isEmpty()) {
+                return false;
+            }
+            EmbeddingQueue.requeue(h, org, id);
+            store.writePassages(h, org, id, passages.split(current.get()[0], current.get()[1]));
+            return true;
+        });
+        if (!found) {
+            throw notFound();
+        }
+        embeddingChanged(org, id);
+        queue.wake();
+        return db.withHandle(h -> store.get(h, org, id)).orElseThrow(Contents::notFound);
+    }
+
+    EmbeddingQueue queue() {
+        return queue;
+    }
+
+    /** A worker changed the document's embedding state: cached copies and pages are stale. */
+    void embeddingChanged(UUID org, UUID id) {
+        byId.invalidate(key(org, id));
+        caches.bump(namespace(org));
+    }
+
     private static String key(UUID org, UUID id) {
         return org + ":" + id;
     }
 
-    private static String namespace(UUID org) {
+    static String namespace(UUID org) {
         return "content:" + org;
     }
 

@@ -141,6 +141,60 @@ public final class Input {
         return Optional.of((ObjectNode) n);
     }
 
+    /** An optional whole number within bounds (JSON integers only; 10.0 or "10" are refused). */
+    public Optional<Integer> optionalInt(String field, int min, int max) {
+        JsonNode n = optional(field);
+        if (n == null) {
+            return Optional.empty();
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < min || n.longValue() > max) {
+            error(field, "must be a whole number from " + min + " to " + max);
+            return Optional.empty();
+        }
+        return Optional.of(n.intValue());
+    }
+
+    /** An optional finite number within bounds. */
+    public Optional<Double> optionalDouble(String field, double min, double max) {
+        JsonNode n = optional(field);
+        if (n == null) {
+            return Optional.empty();
+        }
+        if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() < min || n.doubleValue() > max) {
+            error(field, "must be a number from " + min + " to " + max);
+            return Optional.empty();
+        }
+        return Optional.of(n.doubleValue());
+    }
+
+    /** An optional RFC 3339 timestamp with an offset, such as 2026-01-31T12:00:00Z. */
+    public Optional<java.time.Instant> optionalInstant(String field) {
+        return optionalString(field, 1, 64).flatMap(v -> {
+            try {
+                return Optional.of(java.time.OffsetDateTime.parse(v).toInstant());
+            } catch (java.time.format.DateTimeParseException e) {
+                error(field, "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
+                return Optional.empty();
+            }
+        });
+    }
+
+    /**
+     * An optional JSON object read field by field with a nested Input (same error list); call
+     * {@link #rejectUnknown()} on it once its fields are read.
+     */
+    public Optional<Input> optionalObjectInput(String field) {
+        JsonNode n = optional(field);
+        if (n == null) {
+            return Optional.empty();
+        }
+        if (!n.isObject()) {
+            error(field, "must be a JSON object");
+            return Optional.empty();
+        }
+        return Optional.of(new Input((ObjectNode) n, path(field) + ".", errors));
+    }
+
     /** A required JSON object, read field by field with a nested Input (same error list). */
     public Optional<Input> requiredObject(String field) {
         known.add(field);

@@ -12,7 +12,7 @@ import java.util.Set;
 
 import ai.arches.common.FieldError;
 import ai.arches.common.InvalidInputException;
-import ai.arches.common.Page;
+import ai.arches.common.Listing;
 import ai.arches.common.PayloadTooLargeException;
 import ai.arches.common.RateLimitStatus;
 import ai.arches.common.UnsupportedMediaTypeException;
@@ -161,13 +161,12 @@ public final class JsonIo {
     }
 
     private static Object select(Object body, Set<String> fields) {
-        if (body instanceof Page<?> page) {
-            ObjectNode out = Json.MAPPER.createObjectNode();
+        if (body instanceof Listing listing) {
+            ObjectNode out = Json.MAPPER.valueToTree(body);
             ArrayNode data = out.putArray("data");
-            for (Object item : page.data()) {
+            for (Object item : listing.data()) {
                 data.add(retain(Json.MAPPER.valueToTree(item), fields));
             }
-            out.put("nextCursor", page.nextCursor());
             return out;
         }
         return retain(Json.MAPPER.valueToTree(body), fields);

@@ -7,6 +7,8 @@ import java.util.Map;
 import ai.arches.app.Arches;
 import ai.arches.config.ArchesConfig;
 import ai.arches.config.ConfigLoader;
+import ai.arches.embedding.Embedder;
+import ai.arches.embedding.LocalMiniLm;
 
 /**
  * A real server on a random port over its own fresh database, with test-friendly settings
@@ -14,6 +16,12 @@ import ai.arches.config.ConfigLoader;
  */
 public final class TestServer implements AutoCloseable {
     public static final String SECRET = "test-secret-test-secret-test-secret-0123456789";
+
+    /**
+     * One model for every server in the test JVM: it is thread-safe and loading it costs a second
+     * and ~100 MB each time.
+     */
+    public static final Embedder MODEL = new LocalMiniLm();
 
     private final String database;
     private final boolean ownsDatabase;
@@ -32,9 +40,14 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Map<String, String> overrides) {
+        return start(overrides, MODEL);
+    }
+
+    /** With another embedding model (a stub that counts, fails or blocks); the caller owns it. */
+    public static TestServer start(Map<String, String> overrides, Embedder embedder) {
         String db = TestDatabases.create();
         try {
-            return new TestServer(db, true, Arches.start(config(db, overrides), Clock.systemUTC()));
+            return new TestServer(db, true, Arches.start(config(db, overrides), Clock.systemUTC(), embedder));
         } catch (RuntimeException e) {
             TestDatabases.drop(db);
             throw e;
@@ -43,7 +56,12 @@ public final class TestServer implements AutoCloseable {
 
     /** A second node on another server's database (it leaves the database to its owner). */
     public static TestServer startOn(String database, Map<String, String> overrides) {
-        return new TestServer(database, false, Arches.start(config(database, overrides), Clock.systemUTC()));
+        return startOn(database, overrides, MODEL);
+    }
+
+    /** A second node with its own embedding model; the caller owns the model. */
+    public static TestServer startOn(String database, Map<String, String> overrides, Embedder embedder) {
+        return new TestServer(database, false, Arches.start(config(database, overrides), Clock.systemUTC(), embedder));
     }
 
     /** Test defaults over arches.yaml, then the caller's overrides. */
@@ -65,6 +83,9 @@ public final class TestServer implements AutoCloseable {
         o.put("rate_limit.max_requests", "1000000000");
         o.put("rate_limit.login_max_failures_per_account", "1000000");
         o.put("rate_limit.login_max_failures_per_address", "1000000");
+        // Embedding is CPU work the suite would pay in every class; classes that test it turn it on.
+        o.put("embedding.workers", "0");
+        o.put("embedding.poll_interval", "50ms");
         o.putAll(overrides);
         return ConfigLoader.load(Map.of(), o);
     }

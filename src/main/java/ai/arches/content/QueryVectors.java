@@ -1,0 +1,76 @@
+package ai.arches.content;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import ai.arches.cache.Caches;
+import ai.arches.cache.TieredCache;
+import ai.arches.common.ServiceUnavailableException;
+import ai.arches.embedding.Embedder;
+import ai.arches.embedding.EmbeddingException;
+
+import com.pgvector.PGvector;
+
+/**
+ * Query texts as vectors, cached in both cache levels by model and normalized text (the vector of
+ * a text never changes, so entries are never invalidated, only expire). Misses are embedded on a
+ * few platform threads: the request's virtual thread waits on a future instead of pinning a
+ * carrier through several ms of native code, and the executor's queue is the fair gate.
+ */
+final class QueryVectors implements AutoCloseable {
+    private final Embedder embedder;
+    private final TieredCache<float[]> cache;
+    private final ExecutorService pool;
+
+    QueryVectors(Embedder embedder, Caches caches, int concurrency) {
+        this.embedder = embedder;
+        this.cache = caches.cache("query-vectors", float[].class, v -> 0L);
+        this.pool = Executors.newFixedThreadPool(concurrency, Thread.ofPlatform().name("query-embed-", 0).daemon().factory());
+    }
+
+    /** The query's vector in pgvector's text form; 503 when the provider cannot be reached. */
+    String vector(String query) {
+        String normalized = query.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
+        String key = embedder.modelId() + ":" + sha256(normalized);
+        float[] v = cache.get(key, () -> Optional.of(embed(normalized))).orElseThrow();
+        return new PGvector(v).toString();
+    }
+
+    private float[] embed(String text) {
+        Future<List<float[]>> f = pool.submit(() -> embedder.embed(List.of(text)));
+        try {
+            return f.get().getFirst();
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ServiceUnavailableException("interrupted while embedding the query");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof EmbeddingException ee) {
+                throw new ServiceUnavailableException("the embedding provider failed: " + ee.getMessage());
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}
