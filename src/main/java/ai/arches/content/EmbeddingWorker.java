@@ -104,19 +104,34 @@ public final class EmbeddingWorker implements AutoCloseable {
                     seen = queue.await(seen, cfg.pollInterval());
                     continue;
                 }
-                batch.forEach(d -> changed.accept(d.organizationId(), d.id()));
-                process(batch, claim);
+                try {
+                    batch.forEach(d -> changed.accept(d.organizationId(), d.id()));
+                    process(batch, claim);
+                } catch (RuntimeException e) {
+                    // Reading the passages failed (the database is away): keep this thread alive and
+                    // give the batch back now rather than when its lease runs out.
+                    LOG.log(Level.WARNING, "embedding: processing a batch failed; giving it back", e);
+                    release(claim);
+                    seen = queue.await(seen, cfg.pollInterval());
+                }
+                if (stopping) {
+                    break; // what the batch did not finish is given back below, under its own claim
+                }
                 // A new claim id per batch: a late result of this batch can never match a later claim.
                 claim = UUID.randomUUID();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            try {
-                queue.release(claim);
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "embedding: releasing claims at shutdown failed; their lease expires", e);
-            }
+            release(claim);
+        }
+    }
+
+    private void release(UUID claim) {
+        try {
+            queue.release(claim);
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "embedding: giving back claimed documents failed; their lease expires", e);
         }
     }
 
