@@ -99,6 +99,38 @@ class SchemaTest {
         }
     }
 
+    @Test
+    void an_exact_vector_scan_reads_no_toast() throws Exception {
+        // A passage row (64 short words, its tsvector and a 384-d vector) passes the 2 kB toast
+        // threshold, and the vector is its largest value: pgvector's default EXTERNAL storage would
+        // move every vector to the TOAST table.
+        try (Connection c = TestDatabases.superuser(db); Statement s = c.createStatement()) {
+            s.execute("""
+                    INSERT INTO content_passages (content_id, ordinal, organization_id, text, embedding)
+                    SELECT c.id, 1, c.organization_id,
+                           (SELECT string_agg('word' || ((w * 7919 + length(c.id::text)) % 1000), ' ') FROM generate_series(1, 64) w),
+                           (SELECT ('[' || string_agg((random() - 0.5)::text, ',') || ']')::vector
+                            FROM generate_series(1, 384) d WHERE d > 0 * length(c.id::text))
+                    FROM (SELECT id, organization_id FROM content LIMIT 200) c;
+                    ANALYZE content_passages;
+                    """);
+            // Block counts of this backend, not yet flushed: compared within one transaction.
+            String blocks = "SELECT pg_stat_get_xact_blocks_fetched(oid) || ' ' || "
+                    + "pg_stat_get_xact_blocks_fetched(reltoastrelid) FROM pg_class WHERE relname = 'content_passages'";
+            c.setAutoCommit(false);
+            String[] before = scalar(s, blocks).split(" ");
+            String nearest = scalar(s, "SELECT content_id FROM content_passages "
+                    + "ORDER BY (embedding <=> (SELECT embedding FROM content_passages LIMIT 1)) + 0 LIMIT 1");
+            String[] after = scalar(s, blocks).split(" ");
+            c.rollback();
+            long heapBlocks = Long.parseLong(after[0]) - Long.parseLong(before[0]);
+            long toastBlocks = Long.parseLong(after[1]) - Long.parseLong(before[1]);
+            assertThat(nearest).isNotNull();
+            assertThat(heapBlocks).isPositive();
+            assertThat(toastBlocks).isZero();
+        }
+    }
+
     private static String scalar(Statement s, String sql) throws Exception {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();
