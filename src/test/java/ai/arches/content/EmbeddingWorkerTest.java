@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import ai.arches.embedding.Embedder;
 import ai.arches.embedding.EmbeddingException;
@@ -261,20 +262,13 @@ class EmbeddingWorkerTest {
     @Test
     void an_edit_during_embedding_wins_over_the_result_for_the_old_text() throws Exception {
         Stub stub = new Stub();
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        stub.hook = texts -> {
-            if (texts.stream().anyMatch(t -> t.contains("HOLD")) && holding.getCount() > 0) {
-                holding.countDown();
-                await(release);
-            }
-        };
+        Hold hold = stub.holdFirstCall(texts -> texts.stream().anyMatch(t -> t.contains("HOLD")));
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub);
              Sql sql = new Sql(server.database())) {
             Api api = server.api();
             Org o = org(api, "EditRace");
             String id = create(api, o, "Fruit notes", "The old text is about apples. HOLD");
-            assertThat(holding.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("model call under way").isTrue();
+            assertThat(hold.holding().await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("model call under way").isTrue();
             assertThat(sql.row(id).status()).isEqualTo("processing");
             assertThat(apiStatus(api, o, id)).isEqualTo("processing");
 
@@ -286,7 +280,7 @@ class EmbeddingWorkerTest {
             assertThat(requeued.status()).isEqualTo("pending");
             assertThat(requeued.claimed()).isFalse();
 
-            release.countDown();
+            hold.release().countDown();
             eventually("embedded with the new text", () -> sql.row(id).status().equals("ready"));
             List<Passage> stored = sql.passages(id);
             assertThat(stored).extracting(Passage::text).containsExactly("Fruit notes", "The new text is about pears.");
@@ -307,14 +301,7 @@ class EmbeddingWorkerTest {
     @Test
     void re_queueing_answers_pending_and_embeds_the_document_afresh() throws Exception {
         Stub stub = new Stub();
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        stub.hook = texts -> {
-            if (texts.getFirst().equals("Busy work") && holding.getCount() > 0) {
-                holding.countDown();
-                await(release);
-            }
-        };
+        Hold hold = stub.holdFirstCall(texts -> texts.getFirst().equals("Busy work"));
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub);
              Sql sql = new Sql(server.database())) {
             Api api = server.api();
@@ -323,7 +310,7 @@ class EmbeddingWorkerTest {
             eventually("first embedding", () -> sql.row(id).status().equals("ready"));
             // Occupy the only worker, so nothing can claim the re-queued document before we look.
             create(api, o, "Busy work", "Holds the worker.");
-            assertThat(holding.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("worker busy").isTrue();
+            assertThat(hold.holding().await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("worker busy").isTrue();
             try {
                 var queued = api.post(o.base() + "/" + id + "/embed", o.s().token(), null);
                 assertThat(queued.status()).as(queued.toString()).isEqualTo(202);
@@ -337,7 +324,7 @@ class EmbeddingWorkerTest {
                 assertThat(sql.passages(id)).as("re-split, vectors to come")
                         .allSatisfy(p -> assertThat(p.vector()).isNull());
             } finally {
-                release.countDown();
+                hold.release().countDown();
             }
             eventually("embedded again", () -> apiStatus(api, o, id).equals("ready"));
             assertThat(sql.passages(id)).allSatisfy(p -> assertThat(p.vector()).isNotNull());
@@ -399,14 +386,7 @@ class EmbeddingWorkerTest {
     @Test
     void closing_a_node_gives_its_unfinished_claims_back_to_the_queue() throws Exception {
         Stub stub = new Stub();
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        stub.hook = texts -> {
-            if (holding.getCount() > 0) {
-                holding.countDown();
-                await(release);
-            }
-        };
+        Hold hold = stub.holdFirstCall(texts -> true);
         // The documents are written through node A, which embeds nothing, so node B's one worker
         // later claims all three in a single batch.
         try (TestServer a = TestServer.start(); Sql sql = new Sql(a.database())) {
@@ -419,7 +399,7 @@ class EmbeddingWorkerTest {
                     Map.of("embedding.workers", "1", "embedding.batch_size", "3"), stub);
             Thread closer = Thread.ofPlatform().name("closer").unstarted(b::close);
             try {
-                assertThat(holding.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("model call under way").isTrue();
+                assertThat(hold.holding().await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("model call under way").isTrue();
                 Set<UUID> claims = new HashSet<>();
                 for (String id : ids) {
                     Row r = sql.row(id);
@@ -434,11 +414,11 @@ class EmbeddingWorkerTest {
                 // before it joins): release the model call only then, so the outcome is fixed.
                 closer.start();
                 eventually("close() waiting for the worker", () -> joiningInWorkerClose(closer));
-                release.countDown();
+                hold.release().countDown();
                 closer.join(DEADLINE);
                 assertThat(closer.isAlive()).as("node closed").isFalse();
             } finally {
-                release.countDown();
+                hold.release().countDown();
                 if (closer.getState() == Thread.State.NEW) {
                     b.close();
                 }
@@ -481,6 +461,18 @@ class EmbeddingWorkerTest {
             return texts.stream().map(Stub::vector).toList();
         }
 
+        /** The first call whose inputs match waits inside the model until the test releases it. */
+        Hold holdFirstCall(Predicate<List<String>> when) {
+            Hold hold = new Hold(new CountDownLatch(1), new CountDownLatch(1));
+            hook = texts -> {
+                if (when.test(texts) && hold.holding().getCount() > 0) {
+                    hold.holding().countDown();
+                    await(hold.release());
+                }
+            };
+            return hold;
+        }
+
         /** The worker sends one document per call, title first: the documents embedded. */
         List<String> titles() {
             return calls.stream().map(List::getFirst).toList();
@@ -495,6 +487,9 @@ class EmbeddingWorkerTest {
             return Vectors.normalize(v);
         }
     }
+
+    /** {@code holding} opens when a held call is inside the model; {@code release} lets it return. */
+    record Hold(CountDownLatch holding, CountDownLatch release) {}
 
     record Org(Api.Session s, String id, String base) {}
 
