@@ -47,6 +47,16 @@ OPEN_WARMUP = 1 if QUICK else 2
 QUERY_ITERATIONS = 100 if QUICK else 500
 WARMUP = 6 if QUICK else 20
 TARGET = {"p50": 50.0, "p95": 200.0, "p99": 500.0, "rps": 10000, "users": 5000}
+# Search: a corpus of manual pages (SearchCorpus; vectors cached in bench/data), a quality run
+# (recall@10 against exact search) and closed-loop load per mode over corpus-large.
+SEARCH_PASSAGES = 15000 if QUICK else 100000
+SEARCH_MODES = ["semantic", "keyword", "hybrid"]
+SEARCH_CONNECTIONS = [64, 256]
+SEARCH_TARGET = {"recall": 0.95, "p95": 50.0}
+DATA_DIR = "bench/data"
+INDEX_DEADLINE = 600 if QUICK else 1800
+DRAIN_DEADLINE = 300 if QUICK else 600
+SETTLE_DEADLINE = 120
 
 
 def log(msg):
@@ -103,7 +113,7 @@ def ensure_database():
     psql(DB, "CREATE EXTENSION IF NOT EXISTS vector")
 
 
-def start_server(jhome):
+def start_server(jhome, append=False, workers=None):
     env = dict(os.environ)
     for k in list(env):
         if k.startswith("ARCHES_") and not k.startswith("ARCHES_BENCH_"):
@@ -118,8 +128,13 @@ def start_server(jhome):
         # 100 per minute at once; the bench measures the platform, not the limiter.
         "ARCHES_RATE_LIMIT_MAX_REQUESTS": "1000000000",
         "ARCHES_RATE_LIMIT_ENABLED": os.environ.get("ARCHES_BENCH_RATE_LIMIT", "true"),
+        # Search is measured against the index, not the result cache (query vectors stay cached).
+        "ARCHES_SEARCH_CACHE_RESULTS": "false",
     })
-    logf = open("target/bench-server.log", "w")
+    env.update(search_overrides())
+    if workers is not None:
+        env["ARCHES_EMBEDDING_WORKERS"] = str(workers)
+    logf = open("target/bench-server.log", "a" if append else "w")
     proc = subprocess.Popen([f"{jhome}/bin/java"] + JVM_FLAGS + ["-jar", "target/arches.jar"], env=env,
                             stdout=logf, stderr=subprocess.STDOUT, preexec_fn=raise_fd_limit)
     deadline = time.time() + 120
@@ -136,6 +151,26 @@ def start_server(jhome):
     raise SystemExit("server did not become ready")
 
 
+def search_overrides():
+    """Search settings a run may change: ARCHES_BENCH_SEARCH_INDEX, ARCHES_BENCH_EF_SEARCH,
+    ARCHES_BENCH_EXACT_THRESHOLD (defaults: arches.yaml's)."""
+    out = {}
+    for bench, server in (("ARCHES_BENCH_SEARCH_INDEX", "ARCHES_SEARCH_INDEX"),
+                          ("ARCHES_BENCH_EF_SEARCH", "ARCHES_SEARCH_HNSW_EF_SEARCH"),
+                          ("ARCHES_BENCH_EXACT_THRESHOLD", "ARCHES_SEARCH_EXACT_THRESHOLD")):
+        if os.environ.get(bench):
+            out[server] = os.environ[bench]
+    return out
+
+
+def stop_server(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def post_json(path, body):
     req = urllib.request.Request(BASE + path, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
@@ -146,12 +181,17 @@ def post_json(path, body):
         return e.code
 
 
-def seed(jhome, cp):
+def template_hash():
+    """The password hash of a user registered through the API (the seeders copy it to their users)."""
     email = "bench-template@bench.arches.test"
     status = post_json("/api/v1/auth/register", {"email": email, "name": "Template", "password": "bench-password"})
     if status not in (201, 409):
         raise SystemExit(f"could not register the template user: {status}")
-    hash_ = psql(DB, f"SELECT password_hash FROM users WHERE email = '{email}'", user="arches")
+    return psql(DB, f"SELECT password_hash FROM users WHERE email = '{email}'", user="arches")
+
+
+def seed(jhome, cp):
+    hash_ = template_hash()
     url = f"jdbc:postgresql://{HOST}:5432/{DB}"
     t = time.time()
     if hash_:
@@ -268,10 +308,12 @@ def run_scenarios(jhome, cp):
         levels = LOGIN_CONNECTIONS if sc == "login" else CONNECTIONS
         closed = []
         for c in levels:
+            settle = settle_backlog(f"{sc} c={c}")
             before = scrape()
             r = wrk(BASE, c, DURATION, [sc, TARGETS])
             r.update(server_figures(before, scrape()))
             r["connections"] = c
+            r["backlogBefore"] = settle
             closed.append(r)
             log(f"{sc:12s} closed c={c:5d}: {r['rps']:8.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:8.2f} ms"
                 f"  errors {r['errors']} timeouts {r['timeouts']}  pool wait {r['poolWaitMeanMs']} ms  cache hits {hit(r)}")
@@ -279,12 +321,271 @@ def run_scenarios(jhome, cp):
         opened = []
         for f in OPEN_FRACTIONS:
             rate = max(1, int(best * f))
+            settle = settle_backlog(f"{sc} open {rate}/s")
             r = open_loop(jhome, cp, sc, rate)
+            r["backlogBefore"] = settle
             opened.append(r)
             log(f"{sc:12s} open   {rate:6d}/s: achieved {r['achievedRate']:8.0f}  p50 {r['p50']:7.2f} ms"
                 f"  p99 {r['p99']:8.2f} ms  p99.9 {r['p999']:8.2f} ms  errors {r['errors']}")
         results[sc] = {"closed": closed, "open": opened}
     return results
+
+
+# ---- search --------------------------------------------------------------------------------
+
+CORPUS_SLUGS = "('org-1001', 'org-1002', 'org-1003')"
+
+
+def backlog():
+    """Documents waiting for vectors (pending) and being embedded (processing), from the table."""
+    row = psql(DB, "SELECT count(*) FILTER (WHERE embedding_status = 'pending') || ' ' || "
+                   "count(*) FILTER (WHERE embedding_status = 'processing') FROM content "
+                   "WHERE embedding_status IN ('pending', 'processing')", user="arches")
+    pending, processing = map(int, row.split())
+    return pending, processing
+
+
+def park_crud_backlog():
+    """BenchData's 200,000 CRUD documents predate embeddings and arrive pending; embedding them
+    would keep both cores busy for most of an hour and put ~600,000 vectors of license sentences
+    into the index. They are marked failed ('bench: not embedded') instead, so the workers leave
+    them alone and search is measured on the man-page corpus alone."""
+    n = int(psql(DB, "WITH p AS (UPDATE content SET embedding_status = 'failed', embedding_error = 'bench: not embedded', "
+                     "embedding_claim = NULL, embedding_claimed_at = NULL "
+                     "WHERE embedding_status IN ('pending', 'processing') AND title NOT LIKE 'Load test note %' "
+                     f"AND organization_id NOT IN (SELECT id FROM organizations WHERE slug IN {CORPUS_SLUGS}) "
+                     "RETURNING 1) SELECT count(*) FROM p", user="arches"))
+    total = int(psql(DB, "SELECT count(*) FROM content WHERE embedding_error = 'bench: not embedded'", user="arches"))
+    if n:
+        log(f"parked {n} CRUD documents the workers would have embedded (status failed, 'bench: not embedded')")
+    return {"parkedNow": n, "parkedTotal": total}
+
+
+def settle_backlog(label):
+    """Nothing may be pending or processing when a measurement starts: documents that load tests
+    created and the workers have not reached yet are deleted (every run measures the same data),
+    then the rest drains. Returns what was found, for the report."""
+    busy = quiesce()
+    pending, processing = backlog()
+    removed = 0
+    if pending + processing:
+        removed = int(psql(DB, "WITH d AS (DELETE FROM content WHERE title LIKE 'Load test note %' AND "
+                               "embedding_status IN ('pending', 'processing') RETURNING 1) SELECT count(*) FROM d"))
+        deadline = time.time() + SETTLE_DEADLINE
+        while sum(backlog()) and time.time() < deadline:
+            time.sleep(0.5)
+    left = sum(backlog())
+    note = f"{pending} pending, {processing} processing"
+    if removed:
+        note += f"; removed {removed} queued load-test documents"
+    if left:
+        note += f"; **{left} still queued after {SETTLE_DEADLINE} s**"
+    if busy:
+        note += f"; **{busy} statements of the last run still running after {SETTLE_DEADLINE} s**"
+    log(f"embedding backlog before {label}: {note}")
+    return {"pending": pending, "processing": processing, "removed": removed, "left": left, "busy": busy}
+
+
+def quiesce():
+    """wrk stops sending when its time is up, but the server still answers what it had queued
+    (behind the fair gate when statements are slow); measuring then would charge that work to the
+    next run. Waits until no statement of the server's is running, twice in a row."""
+    sql = (f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{DB}' AND application_name = 'arches' "
+           "AND state = 'active'")
+    deadline = time.time() + SETTLE_DEADLINE
+    quiet = 0
+    while True:
+        busy = int(psql(DB, sql))
+        quiet = quiet + 1 if busy == 0 else 0
+        if quiet == 2 or time.time() > deadline:
+            return busy
+        time.sleep(0.2)
+
+
+def stream(cmd):
+    """Runs a command, echoing its output as it comes (the corpus embedding prints progress)."""
+    proc = subprocess.Popen(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines = []
+    for line in proc.stdout:
+        line = line.rstrip()
+        lines.append(line)
+        if line.startswith(("corpus", "search")):
+            log(line)
+    if proc.wait() != 0:
+        raise SystemExit(f"{' '.join(cmd[-7:-5])} failed:\n" + "\n".join(lines[-30:]))
+    return lines
+
+
+def vector_index():
+    row = psql(DB, "SELECT c.relname || ' ' || i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                   "WHERE c.relname LIKE 'idx\\_passages\\_embedding\\_%' ORDER BY i.indisvalid DESC LIMIT 1")
+    if not row:
+        return None, False
+    name, valid = row.split()
+    return name, valid in ("t", "true")
+
+
+def wait_for_index():
+    """The server builds the vector index in the background at start-up (CREATE INDEX
+    CONCURRENTLY); measuring before it is valid would measure exact scans."""
+    t = time.time()
+    last = 0
+    while time.time() - t < INDEX_DEADLINE:
+        name, valid = vector_index()
+        if valid:
+            secs = round(time.time() - t, 1)
+            definition = psql(DB, f"SELECT pg_get_indexdef('{name}'::regclass)")
+            size = psql(DB, f"SELECT pg_size_pretty(pg_relation_size('{name}'::regclass))")
+            log(f"vector index {name} valid ({size}; waited {secs} s)")
+            return {"name": name, "definition": definition, "size": size, "waitSeconds": secs}
+        if time.time() - last > 30:
+            last = time.time()
+            progress = psql(DB, "SELECT phase || ' ' || blocks_done || '/' || blocks_total || ' blocks, ' || "
+                                "tuples_done || '/' || tuples_total || ' tuples' FROM pg_stat_progress_create_index")
+            log(f"waiting for the vector index ({name or 'not started'}): {progress or '-'}")
+        time.sleep(2)
+    raise SystemExit(f"no valid vector index (idx_passages_embedding_%) after {INDEX_DEADLINE} s; "
+                     "see target/bench-server.log")
+
+
+def search_setup(jhome, cp, srv):
+    """Parks BenchData's backlog, seeds (or reuses) the corpus, restarts the server with the
+    embedding workers on, waits for the vector index and writes the search targets."""
+    url = f"jdbc:postgresql://{HOST}:5432/{DB}"
+    parked = park_crud_backlog()
+    lines = stream([f"{jhome}/bin/java", "-Xmx6g", "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                    "ai.arches.bench.SearchCorpus", "seed", url, "arches", template_hash(), DATA_DIR,
+                    str(SEARCH_PASSAGES)])
+    corpus = json.loads(next(l for l in lines if l.startswith("SEARCHCORPUS "))[len("SEARCHCORPUS "):])
+    # Seeding ran with the embedding workers off (they would have started on BenchData's documents);
+    # the measured server runs with them on, and builds the vector index at start-up if it is missing.
+    log("restarting the server with the embedding workers on")
+    stop_server(srv[0])
+    srv[0] = start_server(jhome, append=True)
+    corpus["index"] = wait_for_index()
+    corpus["parked"] = parked
+    psql(DB, "VACUUM (ANALYZE) content_passages")
+    log(sh([f"{jhome}/bin/java", "-cp", cp, "ai.arches.bench.SearchCorpus", "targets", url, "arches", SECRET,
+            TARGETS, DATA_DIR, str(SEARCH_PASSAGES)], stderr=subprocess.DEVNULL).strip().splitlines()[-1])
+    corpus["settings"] = search_settings(corpus["index"]["name"])
+    return corpus
+
+
+def search_settings(index):
+    """What the search ran with: arches.yaml's defaults unless a bench override changed them."""
+    o = search_overrides()
+    return {"index": index, "kind": o.get("ARCHES_SEARCH_INDEX", "hnsw"),
+            "efSearch": int(o.get("ARCHES_SEARCH_HNSW_EF_SEARCH", 100)),
+            "exactThreshold": int(o.get("ARCHES_SEARCH_EXACT_THRESHOLD", 20000)), "cacheResults": False}
+
+
+def search_orgs():
+    out = {}
+    with open(f"{TARGETS}/search-orgs.tsv") as f:
+        for line in f:
+            name, id_, viewer, member, docs, passages = line.rstrip("\n").split("\t")
+            out[name] = {"id": id_, "viewer": viewer, "member": member, "documents": int(docs),
+                         "passages": int(passages)}
+    return out
+
+
+def metric(m, name, label=""):
+    return sum(v for (n, labels), v in m.items() if n == name and label in labels)
+
+
+def drain():
+    """Documents written through the API are embedded by the server's workers: ~100 held-out pages
+    go into corpus-drain, then the backlog metric is polled to zero. Their rate is the workers'
+    throughput on this machine (both cores, the server otherwise idle)."""
+    org = search_orgs()["corpus-drain"]
+    psql(DB, f"DELETE FROM content WHERE organization_id = '{org['id']}'")
+    before_backlog = settle_backlog("the drain")
+    with open(f"{TARGETS}/search-drain.jsonl") as f:
+        docs = [json.loads(line) for line in f if line.strip()]
+    before = scrape()
+    t0 = time.time()
+    for d in docs:
+        req = urllib.request.Request(f"{BASE}/api/v1/organizations/{org['id']}/content", data=json.dumps(d).encode(),
+                                     method="POST", headers={"Content-Type": "application/json",
+                                                             "Authorization": "Bearer " + org["member"]})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                r.read()
+        except urllib.error.HTTPError as e:
+            raise SystemExit(f"drain: creating a document answered {e.code}: {e.read()[:300]!r}")
+    posted = time.time() - t0
+    deadline = t0 + DRAIN_DEADLINE
+    seen_metric = False
+    while True:
+        m = scrape()
+        gauge = None
+        if ("embedding_backlog", '{status="pending"}') in m:
+            seen_metric = True
+            gauge = metric(m, "embedding_backlog", 'status="pending"') + metric(m, "embedding_backlog",
+                                                                               'status="processing"')
+        left = int(psql(DB, f"SELECT count(*) FROM content WHERE organization_id = '{org['id']}' "
+                            "AND embedding_status <> 'ready'"))
+        if left == 0 and (gauge is None or gauge == 0):
+            break
+        if time.time() > deadline:
+            raise SystemExit(f"drain: {left} documents not ready after {DRAIN_DEADLINE} s")
+        time.sleep(0.25)
+    secs = time.time() - t0
+    passages = int(psql(DB, f"SELECT count(*) FROM content_passages WHERE organization_id = '{org['id']}' "
+                            "AND embedding IS NOT NULL"))
+    failed = int(psql(DB, f"SELECT count(*) FROM content WHERE organization_id = '{org['id']}' "
+                          "AND embedding_status = 'failed'"))
+    after = scrape()
+    ready = delta(before, after, "embedding_documents_total", 'result="ready"')
+    r = {"documents": len(docs), "passages": passages, "seconds": round(secs, 2), "postSeconds": round(posted, 2),
+         "docsPerSec": round(len(docs) / secs, 1), "passagesPerSec": round(passages / secs, 1),
+         "readyMetricDelta": ready, "failed": failed, "backlogMetric": seen_metric, "backlogBefore": before_backlog}
+    log(f"drain: {len(docs)} documents ({passages} passages) embedded by the workers in {secs:.1f} s: "
+        f"{r['docsPerSec']} docs/s, {r['passagesPerSec']} passages/s (embedding_documents_total ready "
+        f"+{ready:.0f}{'' if seen_metric else '; no embedding_backlog metric, polled the table'})")
+    return r
+
+
+def quality(jhome, cp):
+    """Recall@10 of semantic search per organization against exact search (SearchQuality). Also
+    puts every query's vector in the server's cache before the load runs."""
+    settle = settle_backlog("the quality run")
+    p = subprocess.run([f"{jhome}/bin/java", "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                        "ai.arches.bench.SearchQuality", BASE, f"jdbc:postgresql://{HOST}:5432/{DB}", "arches", TARGETS],
+                       text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in p.stderr.splitlines():
+        if line.startswith(("search", "quality")):
+            log(line)
+    if p.returncode != 0:
+        raise SystemExit("SearchQuality failed:\n" + p.stderr[-3000:])
+    q = json.loads(p.stdout.strip().splitlines()[-1])
+    q["backlogBefore"] = settle
+    for name, r in q["orgs"].items():
+        log(f"quality {name:13s}: recall@10 {r['recall']:.4f} (min {r['minRecall']}, {q['queries']} queries, "
+            f"{r['passages']} passages)  unloaded API p50 {r['apiP50']} ms p95 {r['apiP95']} ms  "
+            f"errors {r['errors']}  {mark(r['recall'] >= SEARCH_TARGET['recall'])}")
+    return q
+
+
+def run_search(jhome, cp):
+    out = {"drain": drain(), "quality": quality(jhome, cp), "load": {}}
+    log(f"warming up the search path ({WARMUP // 2} s of hybrid, not measured)")
+    wrk(BASE, 64, WARMUP // 2, ["hybrid", TARGETS], script="bench/lua/search.lua")
+    for mode in SEARCH_MODES + ["similar"]:
+        closed = []
+        for c in ([64] if mode == "similar" else SEARCH_CONNECTIONS):
+            settle = settle_backlog(f"search {mode} c={c}")
+            before = scrape()
+            r = wrk(BASE, c, DURATION, [mode, TARGETS], script="bench/lua/search.lua")
+            r.update(server_figures(before, scrape()))
+            r["connections"] = c
+            r["backlogBefore"] = settle
+            closed.append(r)
+            log(f"search {mode:9s} c={c:4d}: {r['rps']:8.0f} req/s  p50 {r['p50']:7.2f} ms  p95 {r['p95']:7.2f} ms  "
+                f"p99 {r['p99']:8.2f} ms  errors {r['errors']} timeouts {r['timeouts']}"
+                + (f"  p95 < {SEARCH_TARGET['p95']:.0f} ms {mark(search_p95_met(r))}" if c == 64 else ""))
+        out["load"][mode] = closed
+    return out
 
 
 # ---- machine limits -----------------------------------------------------------------------
@@ -344,6 +645,11 @@ def mark(ok):
     return "met" if ok else "**missed**"
 
 
+def search_p95_met(r):
+    """A run in which nothing completed met no latency target, whatever its (empty) percentiles say."""
+    return r["requests"] > 0 and r["errors"] + r["timeouts"] == 0 and r["p95"] < SEARCH_TARGET["p95"]
+
+
 def machine():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -355,8 +661,96 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB"
 
 
-def report(meta, limits, results, queries, png):
+def backlog_note(b):
+    if not b:
+        return "-"
+    note = str(b["pending"] + b["processing"])
+    if b["removed"]:
+        note += f" (removed {b['removed']})"
+    if b["left"]:
+        note += f" **{b['left']} left**"
+    if b.get("busy"):
+        note += f" **{b['busy']} statements still running**"
+    return note
+
+
+def all_backlogs(results, search):
+    out = [search["drain"]["backlogBefore"], search["quality"]["backlogBefore"]]
+    out += [r["backlogBefore"] for rs in search["load"].values() for r in rs]
+    out += [r.get("backlogBefore") for res in results.values() for r in res["closed"] + res["open"]]
+    return [b for b in out if b]
+
+
+def search_report(meta, search):
+    c = meta["search"]
+    st = c["settings"]
+    q = search["quality"]
+    d = search["drain"]
+    vectors = ("reused from the database (seeded by an earlier run)" if c["reused"] else
+               f"seeded by COPY this run: computed by `SearchCorpus` with the platform's model "
+               f"({c['computedPassages']} passages embedded now in {c['embedSeconds']} s, the rest from the cache "
+               f"in {DATA_DIR}/)")
+    L = ["## Search", "",
+         f"Corpus: this machine's manual pages (man1-8, gcloud's alpha/beta copies left out), cut as the platform cuts "
+         f"them (64 words, 12 overlap, title as passage 0); {c['documents']} documents, {c['passages']} passages "
+         f"(corpus key {c['key']}). Vectors of the corpus: {vectors}. Vectors of the drain documents: computed by "
+         f"the server's workers.", "",
+         "| organization | documents | passages | search path |", "|---|---|---|---|"]
+    for name, o in c["organizations"].items():
+        path = ("-" if name == "corpus-drain" else
+                f"exact (≤ {st['exactThreshold']} passages)" if o["passages"] <= st["exactThreshold"] else "vector index")
+        L.append(f"| {name} | {o['documents']} | {o['passages']} | {path} |")
+    ix = c["index"]
+    L += ["", f"Settings: `{ix['definition']}` ({ix['size']}; valid {ix['waitSeconds']} s after the seed step), "
+              f"hnsw.ef_search {st['efSearch']}, exact_threshold {st['exactThreshold']}, result cache off (query "
+              f"vectors cached; the quality run puts every query's there before the load). "
+              f"BenchData's CRUD documents are not embedded ({c['parked']['parkedTotal']} parked as failed).", "",
+          "### Background embedding (drain)", "",
+          f"{d['documents']} held-out pages created through the API in corpus-drain ({d['postSeconds']} s of requests), "
+          f"then `embedding_backlog` polled until zero{'' if d['backlogMetric'] else ' (metric absent: the table polled)'}.",
+          "", "| documents | passages | seconds | docs/s | passages/s | failed | embedding_documents_total{ready} |",
+          "|---|---|---|---|---|---|---|",
+          f"| {d['documents']} | {d['passages']} | {d['seconds']} | {d['docsPerSec']} | {d['passagesPerSec']} | "
+          f"{d['failed']} | +{d['readyMetricDelta']:.0f} |", ""]
+    w = q.get("workers")
+    if w:
+        L += [f"Seeded vectors against the workers' (the drain documents cut again with `Passages(64, 12)` and "
+              f"{w['checkedPassages']} of their passages embedded again here): {w['chunkMismatches']} of "
+              f"{w['documents']} documents with another passage count, lowest cosine {w['minCosine']}.", ""]
+    L += ["### Quality: recall@10 of semantic search against exact search", "",
+          f"{q['queries']} queries ({q['queries'] - q['handWritten']} NAME lines of held-out pages, none of them "
+          f"seeded, and {q['handWritten']} hand-written questions). Exact: the organization's every passage compared in SQL, best passage per "
+          f"document (GROUP BY, which no index can serve); the query embedded by the same model. Ties with the tenth "
+          f"count as found. One request at a time, so the latencies are unloaded ones.", "",
+          "| organization | recall@10 | min | queries with 10/10 | < 10 results | errors | API p50 ms | API p95 ms | "
+          "tookMs p50 | exact SQL p50 ms | ≥ 0.95 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in q["orgs"].items():
+        L.append(f"| {name} | {r['recall']:.4f} | {r['minRecall']} | {r['perfectShare'] * 100:.1f}% | "
+                 f"{r['shortResults']} | {r['errors']} | {r['apiP50']} | {r['apiP95']} | {r['tookP50']} | "
+                 f"{r['exactP50']} | {mark(r['recall'] >= SEARCH_TARGET['recall'])} |")
+    worst = [f"{name}: {w}" for name, r in q["orgs"].items() for w in r.get("worst", [])]
+    if worst:
+        L += ["", "Lowest recall: " + "; ".join(worst[:6]) + "."]
+    L += ["", "### Load: closed loop (wrk) over corpus-large, cycling through the query set", "",
+          "| mode | conns | req/s | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms | errors | timeouts | pool wait ms | "
+          "top DB statements (mean ms) | backlog before | p95 < 50 ms @64 |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for mode, rs in search["load"].items():
+        for r in rs:
+            dbq = ", ".join(f"{k} {v}" for k, v in r["dbQueries"].items())
+            flag = mark(search_p95_met(r)) if r["connections"] == 64 else ""
+            L.append(f"| {mode} | {r['connections']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
+                     f"{r['p95']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} | {r['errors']} | {r['timeouts']} | "
+                     f"{r['poolWaitMeanMs']} | {dbq} | {backlog_note(r['backlogBefore'])} | {flag} |")
+    L.append("")
+    return L
+
+
+def report(meta, limits, results, search, queries, png):
     nginx_best = max(r["rps"] for r in limits["nginx"].values())
+    backlogs = all_backlogs(results, search)
+    removed = sum(b["removed"] for b in backlogs)
+    left = sum(b["left"] for b in backlogs)
     L = [f"# Arches benchmark {meta['date']} ({meta['commit']})", "",
          f"- Machine: {meta['machine']}; load generators share it with the server (figures are conservative).",
          f"- Mode: {'QUICK' if QUICK else 'full'}; closed loop {DURATION} s per level with wrk (2 threads), "
@@ -365,7 +759,12 @@ def report(meta, limits, results, queries, png):
          f"{WARMUP} s of unmeasured warm-up load first, rate limiting "
          f"{'on (limit raised out of reach; the check still runs)' if os.environ.get('ARCHES_BENCH_RATE_LIMIT', 'true') == 'true' else 'off'}.",
          f"- Data: {meta['seed']['counts']} ({'reused' if meta['seed']['reused'] else 'seeded'} in "
-         f"{meta['seed']['seconds']} s). Background work during measurement: none (no embedding worker exists yet).",
+         f"{meta['seed']['seconds']} s); search corpus {meta['search']['documents']} documents, "
+         f"{meta['search']['passages']} passages ({'reused' if meta['search']['reused'] else 'seeded'}).",
+         f"- Background work: embedding workers on (production setting); every measurement started with "
+         f"{'no' if not left else '**some**'} documents pending or processing ({len(backlogs)} checks"
+         f"{f'; {removed} queued load-test documents removed first' if removed else ''}"
+         f"{f'; **{left} still queued**' if left else ''}). Create and mixed queue documents for the workers as they run.",
          "", "## Machine limits", "",
          "| what | figure |", "|---|---|"]
     for c, r in limits["nginx"].items():
@@ -396,6 +795,7 @@ def report(meta, limits, results, queries, png):
                      f"{r['timeouts']} | {mark(r['p50'] < TARGET['p50'])} | {mark(r['p95'] < TARGET['p95'])} | "
                      f"{mark(r['p99'] < TARGET['p99'])} |")
         L.append("")
+    L += search_report(meta, search)
     L += ["## Query classes (JDBC, straight to PostgreSQL)", "",
           "| query | class | n | p50 ms | p95 ms | max ms | target | |", "|---|---|---|---|---|---|---|---|"]
     for q in queries:
@@ -405,7 +805,9 @@ def report(meta, limits, results, queries, png):
     return "\n".join(L)
 
 
-def chart(results, path):
+def chart(results, search, path):
+    # Search modes get panels of their own (closed loop only).
+    results = dict(results, **{f"search {m}": {"closed": rs, "open": []} for m, rs in search["load"].items()})
     d = tempfile.mkdtemp(prefix="arches-chart-")
     n = len(results)
     cols = 3
@@ -430,7 +832,35 @@ def chart(results, path):
     shutil.rmtree(d, ignore_errors=True)
 
 
-def summary(limits, results, queries):
+def search_summary(search, corpus):
+    q = search["quality"]
+    d = search["drain"]
+    st = corpus["settings"]
+    recall = "  ".join(f"{n} {r['recall']:.4f}" for n, r in q["orgs"].items())
+    ok = all(r["recall"] >= SEARCH_TARGET["recall"] for r in q["orgs"].values())
+    lines = [f"search: {corpus['documents']} man pages, {corpus['passages']} passages; {st['index']}, "
+             f"ef_search {st['efSearch']}, exact_threshold {st['exactThreshold']}, result cache off",
+             f"recall@10 ({q['queries']} queries): {recall}  (target {SEARCH_TARGET['recall']}: "
+             f"{'met' if ok else 'MISSED'})",
+             f"{'search mode':13s}{'req/s@64':>10s}{'p50@64':>9s}{'p95@64':>9s}{'p99@64':>9s}{'req/s@256':>11s}"
+             f"{'p99@256':>9s}{'errors':>8s}  p95<{SEARCH_TARGET['p95']:.0f}ms@64"]
+    for mode, rs in search["load"].items():
+        a, b = rs[0], rs[-1]
+        errs = sum(r["errors"] + r["timeouts"] for r in rs)
+        lines.append(f"{mode:13s}{a['rps']:10.0f}{a['p50']:9.1f}{a['p95']:9.1f}{a['p99']:9.1f}"
+                     + (f"{b['rps']:11.0f}{b['p99']:9.1f}" if b is not a else f"{'-':>11s}{'-':>9s}")
+                     + f"{errs:8d}  {'met' if search_p95_met(a) else 'MISSED'}")
+    lines.append(f"drain: {d['documents']} docs ({d['passages']} passages) embedded by the workers in {d['seconds']} s: "
+                 f"{d['docsPerSec']} docs/s, {d['passagesPerSec']} passages/s")
+    vec = "reused (seeded earlier)" if corpus["reused"] else (
+        f"seeded this run ({corpus['computedPassages']} passages embedded by SearchCorpus now, rest from cache)")
+    w = q.get("workers") or {}
+    lines.append(f"vectors: corpus {vec}; drain documents by the server's workers (agree with the seeding: "
+                 f"{w.get('chunkMismatches', '?')} chunk mismatches, lowest cosine {w.get('minCosine', '?')})")
+    return lines
+
+
+def summary(limits, results, search, corpus, queries):
     nginx_best = max(r["rps"] for r in limits["nginx"].values())
     lines = ["", "=" * 78, f"Arches bench summary ({'QUICK' if QUICK else 'full'})  nginx ceiling {nginx_best:.0f} req/s"
              f"  pgbench -S {limits['pgbench']['tps']:.0f} tps  redis GET {limits['redis']['rps']:.0f}/s", "-" * 78,
@@ -442,6 +872,13 @@ def summary(limits, results, queries):
         errs = sum(r["errors"] + r["timeouts"] for r in res["closed"])
         lines.append(f"{sc:13s}{best['rps']:11.0f}{best['rps'] / nginx_best:8.2f}{res['closed'][0]['p99']:9.1f}"
                      f"{res['closed'][-1]['p99']:9.1f}{o['p50']:10.1f}{o['p99']:10.1f}{errs:8d}{hit(best):>8s}")
+    backlogs = all_backlogs(results, search)
+    left = sum(b["left"] for b in backlogs)
+    lines.append("-" * 78)
+    lines += search_summary(search, corpus)
+    lines.append(f"embedding backlog at the start of {len(backlogs)} measurements: "
+                 + ("0 every time" if not left else f"NOT ZERO ({left} documents still queued)")
+                 + f" ({sum(b['removed'] for b in backlogs)} queued load-test documents removed)")
     missed = [q["name"] for q in queries if not q["met"]]
     lines.append("-" * 78)
     lines.append("query classes: " + ("all within target" if not missed else "MISSED: " + ", ".join(missed)))
@@ -460,31 +897,31 @@ def main():
     dirty = sh(["git", "status", "--porcelain", "--untracked-files=no"]).strip()
     meta = {"date": datetime.date.today().isoformat(), "commit": commit + ("-dirty" if dirty else ""),
             "machine": machine()}
-    log(f"starting server on {BASE} (database {DB}, pool {POOL})")
-    server = start_server(jhome)
+    log(f"starting server on {BASE} (database {DB}, pool {POOL}; embedding workers off while seeding)")
+    srv = [start_server(jhome, workers=0)]  # search_setup restarts it with the workers on
     try:
         meta["seed"] = seed(jhome, cp)
+        meta["search"] = search_setup(jhome, cp, srv)
         log(f"warming up the server ({WARMUP} s, not measured)")
         warm_up()
+        # Search first: the create scenarios leave documents for the workers behind them.
+        search = run_search(jhome, cp)
         results = run_scenarios(jhome, cp)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(srv[0])
     log("machine limits: nginx, pgbench -S, redis-benchmark")
     limits = {"nginx": nginx_limit(), "pgbench": pgbench_limit(), "redis": redis_limit()}
     log("query classes")
     queries = query_classes(jhome, cp)
     os.makedirs("bench/results", exist_ok=True)
     stem = f"bench/results/{meta['date']}-{meta['commit']}{'-quick' if QUICK else ''}"
-    chart(results, stem + ".png")
+    chart(results, search, stem + ".png")
     with open(stem + ".md", "w") as f:
-        f.write(report(meta, limits, results, queries, stem + ".png"))
+        f.write(report(meta, limits, results, search, queries, stem + ".png"))
     with open(stem + ".json", "w") as f:
-        json.dump({"meta": meta, "limits": limits, "results": results, "queries": queries}, f, indent=1, default=str)
-    print(summary(limits, results, queries))
+        json.dump({"meta": meta, "limits": limits, "results": results, "search": search, "queries": queries}, f,
+                  indent=1, default=str)
+    print(summary(limits, results, search, meta["search"], queries))
     print(f"report: {stem}.md  chart: {stem}.png")
 
 

@@ -81,7 +81,7 @@ public final class BenchData {
             for (int i = 0; i < ORGS; i++) {
                 UUID id = Ids.newId();
                 orgIds.add(id);
-                row(orgs, id, "Organization " + i, "org-" + i, now.minus(400, ChronoUnit.DAYS), now);
+                Copy.row(orgs, id, "Organization " + i, "org-" + i, now.minus(400, ChronoUnit.DAYS), now);
             }
             copy.copyIn("COPY organizations (id, name, slug, created_at, updated_at) FROM STDIN", new StringReader(orgs.toString()));
 
@@ -94,7 +94,7 @@ public final class BenchData {
             int[] sizes = new int[ORGS];
             for (int u = 0; u < USERS; u++) {
                 UUID id = Ids.newId();
-                row(users, id, "user" + u + "@bench.arches.test", "User " + u, passwordHash, now, now);
+                Copy.row(users, id, "user" + u + "@bench.arches.test", "User " + u, passwordHash, now, now);
                 int org = u < ORGS ? u : pick(weights, rnd);
                 join(members, writersByOrg, sizes, orgIds, org, id, now, rnd);
                 if (u >= ORGS && rnd.nextInt(10) == 0) {
@@ -113,7 +113,7 @@ public final class BenchData {
             for (int i = 0; i < ORGS; i++) {
                 for (String role : List.of("member", "viewer")) {
                     String secret = apiKey(i, role);
-                    row(keys, Ids.newId(), orgIds.get(i), "bench " + role, role, secret.substring(0, 10),
+                    Copy.row(keys, Ids.newId(), orgIds.get(i), "bench " + role, role, secret.substring(0, 10),
                             "\\\\x" + HexFormat.of().formatHex(Tokens.sha256(secret)), now);
                 }
             }
@@ -145,7 +145,7 @@ public final class BenchData {
                     }
                     arr.append('}');
                     Instant created = now.minus(rnd.nextLong(365L * 24 * 3600 * 1_000_000L), ChronoUnit.MICROS);
-                    row(content, Ids.newId(), orgIds.get(org), title, body.toString().strip(), "document", "text/plain",
+                    Copy.row(content, Ids.newId(), orgIds.get(org), title, body.toString().strip(), "document", "text/plain",
                             arr.toString(), "{\"source\":\"" + sources[rnd.nextInt(sources.length)] + "\",\"words\":"
                                     + body.length() / 6 + "}",
                             writers.isEmpty() ? null : writers.get(rnd.nextInt(writers.size())), created, created);
@@ -159,7 +159,7 @@ public final class BenchData {
             for (int n = 0; n < WORKFLOWS; n++) {
                 int org = pick(weights, rnd);
                 Instant created = now.minus(rnd.nextLong(365L * 24 * 3600), ChronoUnit.SECONDS);
-                row(workflows, Ids.newId(), orgIds.get(org), "Workflow " + n, "Nightly processing " + n,
+                Copy.row(workflows, Ids.newId(), orgIds.get(org), "Workflow " + n, "Nightly processing " + n,
                         "{\"nodes\":[{\"id\":\"fetch\",\"type\":\"source\"},{\"id\":\"embed\",\"type\":\"tool\",\"tool\":\"embed\"},"
                                 + "{\"id\":\"store\",\"type\":\"sink\"}],\"edges\":[{\"from\":\"fetch\",\"to\":\"embed\"},"
                                 + "{\"from\":\"embed\",\"to\":\"store\"}]}",
@@ -195,7 +195,7 @@ public final class BenchData {
         if (!role.equals("viewer")) {
             writersByOrg.get(org).add(user);
         }
-        row(members, orgIds.get(org), user, role, at);
+        Copy.row(members, orgIds.get(org), user, role, at);
     }
 
     private static boolean seeded(Connection c) throws SQLException {
@@ -272,37 +272,6 @@ public final class BenchData {
     private static final String[] TAG_WORDS = {"engineering", "sales", "legal", "finance", "support", "research",
         "marketing", "product", "design", "ops", "security", "hr", "data", "ml", "infra", "docs", "release",
         "customer", "roadmap", "incident"};
-
-    /** One COPY text-format row: tab-separated, \N for null, backslash escapes. */
-    private static void row(StringBuilder sb, Object... values) {
-        for (int i = 0; i < values.length; i++) {
-            if (i > 0) {
-                sb.append('\t');
-            }
-            Object v = values[i];
-            if (v == null) {
-                sb.append("\\N");
-            } else if (v instanceof String s && s.startsWith("\\\\x")) {
-                sb.append(s);
-            } else {
-                escape(sb, v.toString());
-            }
-        }
-        sb.append('\n');
-    }
-
-    private static void escape(StringBuilder sb, String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '\\' -> sb.append("\\\\");
-                case '\t' -> sb.append("\\t");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                default -> sb.append(ch);
-            }
-        }
-    }
 
     static Tokens tokens(byte[] secret) {
         return new Tokens(secret, "arches", Duration.ofHours(3), Clock.systemUTC());
