@@ -1,6 +1,7 @@
 package ai.arches.cache;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -69,6 +70,16 @@ public final class Caches implements AutoCloseable {
 
     public <V> TieredCache<V> cache(String name, Class<V> type, ToLongFunction<V> version) {
         return cache(name, json.constructType(type), version);
+    }
+
+    /**
+     * A cache of values that never change for their key (a text's vector, say): no write ever
+     * invalidates them, so they may live far longer than rows do.
+     */
+    @SuppressWarnings("unchecked")
+    public <V> TieredCache<V> immutable(String name, Class<V> type, Duration l1Ttl, Duration l2Ttl) {
+        return (TieredCache<V>) caches.computeIfAbsent(name, n -> new TieredCache<>(n, this, json.constructType(type),
+                json, v -> 0L, l1Ttl, l2Ttl, cfg.negativeTtl(), cfg.l1MaxEntries(), registry, loaders));
     }
 
     @SuppressWarnings("unchecked")

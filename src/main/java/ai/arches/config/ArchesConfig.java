@@ -51,7 +51,7 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
 
     /** {@code index} is {@code hnsw} or {@code ivfflat}; only the chosen one's settings apply. */
     public record Search(String index, Hnsw hnsw, IvfFlat ivfflat, int exactThreshold, int maxScanTuples,
-                         int rrfK, int queryEmbedConcurrency, boolean cacheResults) {}
+                         int rrfK, int queryEmbedConcurrency, Duration queryVectorTtl, boolean cacheResults) {}
 
     public record Hnsw(int m, int efConstruction, int efSearch) {}
 

@@ -184,6 +184,7 @@ public final class ConfigLoader {
                 integer("search.max_scan_tuples", 1, 1_000_000_000),
                 integer("search.rrf_k", 1, 10_000),
                 integer("search.query_embed_concurrency", 1, 256),
+                duration("search.query_vector_ttl", Duration.ofSeconds(1), Duration.ofDays(365)),
                 bool("search.cache_results"));
     }
 

@@ -3,6 +3,7 @@ package ai.arches.content;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -31,9 +32,12 @@ final class QueryVectors implements AutoCloseable {
     private final TieredCache<float[]> cache;
     private final ExecutorService pool;
 
-    QueryVectors(Embedder embedder, Caches caches, int concurrency) {
+    /** Bounds this node's copies; Redis keeps them for the configured TTL. */
+    private static final Duration L1_TTL = Duration.ofMinutes(10);
+
+    QueryVectors(Embedder embedder, Caches caches, int concurrency, Duration ttl) {
         this.embedder = embedder;
-        this.cache = caches.cache("query-vectors", float[].class, v -> 0L);
+        this.cache = caches.immutable("query-vectors", float[].class, ttl.compareTo(L1_TTL) < 0 ? ttl : L1_TTL, ttl);
         this.pool = Executors.newFixedThreadPool(concurrency, Thread.ofPlatform().name("query-embed-", 0).daemon().factory());
     }
 

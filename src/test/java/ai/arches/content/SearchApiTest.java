@@ -226,6 +226,29 @@ class SearchApiTest extends ServerTest {
     }
 
     @Test
+    void query_vectors_stay_in_redis_far_longer_than_rows() throws Exception {
+        Org o = org("Vectors");
+        search(o, Map.of("query", "a question asked once about vector lifetimes", "mode", "semantic"));
+        String pattern = "t-" + server.database() + ":*query-vectors:*";
+        List<String> keys = redis("--scan", "--pattern", pattern);
+        assertThat(keys).as("query vector keys under %s", pattern).isNotEmpty();
+        // search.query_vector_ttl is 24 h (±10% jitter); rows live for cache.l2_ttl, 60 s.
+        for (String key : keys) {
+            assertThat(Long.parseLong(redis("PTTL", key).getFirst())).as(key)
+                    .isGreaterThan(Duration.ofHours(20).toMillis());
+        }
+    }
+
+    private static List<String> redis(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", "6379"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes()).lines().filter(l -> !l.isBlank()).toList();
+        assertThat(p.waitFor()).as("redis-cli %s: %s", String.join(" ", args), lines).isZero();
+        return lines;
+    }
+
+    @Test
     void search_never_crosses_organizations_and_viewers_may_search() {
         Org mine = org("Mine");
         Org theirs = org("Theirs");
