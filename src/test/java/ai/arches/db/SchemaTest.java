@@ -100,10 +100,10 @@ class SchemaTest {
     }
 
     @Test
-    void an_exact_vector_scan_reads_no_toast() throws Exception {
-        // A passage row (64 short words, its tsvector and a 384-d vector) passes the 2 kB toast
-        // threshold, and the vector is its largest value: pgvector's default EXTERNAL storage would
-        // move every vector to the TOAST table.
+    void vector_and_keyword_scans_read_no_toast() throws Exception {
+        // A passage row (64 short words, its tsvector and a 384-d vector, ~2.7 kB) passes the 2 kB
+        // toast target: pgvector's default EXTERNAL storage would move every vector to the TOAST
+        // table, and with vectors kept in the row the tsvector would go there instead.
         try (Connection c = TestDatabases.superuser(db); Statement s = c.createStatement()) {
             s.execute("""
                     INSERT INTO content_passages (content_id, ordinal, organization_id, text, embedding)
@@ -121,11 +121,14 @@ class SchemaTest {
             String[] before = scalar(s, blocks).split(" ");
             String nearest = scalar(s, "SELECT content_id FROM content_passages "
                     + "ORDER BY (embedding <=> (SELECT embedding FROM content_passages LIMIT 1)) + 0 LIMIT 1");
+            String matched = scalar(s, "SELECT count(*) FROM content_passages "
+                    + "WHERE tsv @@ websearch_to_tsquery('english', 'word955 or word874') AND length(text) > 0");
             String[] after = scalar(s, blocks).split(" ");
             c.rollback();
             long heapBlocks = Long.parseLong(after[0]) - Long.parseLong(before[0]);
             long toastBlocks = Long.parseLong(after[1]) - Long.parseLong(before[1]);
             assertThat(nearest).isNotNull();
+            assertThat(Long.parseLong(matched)).isPositive();
             assertThat(heapBlocks).isPositive();
             assertThat(toastBlocks).isZero();
         }
