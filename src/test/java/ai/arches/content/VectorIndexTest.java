@@ -26,7 +26,7 @@ class VectorIndexTest {
         try (TestServer hnsw = TestServer.start(Map.of("embedding.workers", "1", "search.exact_threshold", "0",
                 "search.cache_results", "false"))) {
             assertThat(hnsw.arches().vectorIndex().await(Duration.ofSeconds(60))).isTrue();
-            assertThat(indexes(hnsw.database())).containsExactly("idx_passages_embedding_hnsw_m16_efc64");
+            assertThat(indexes(hnsw.database())).containsExactly("idx_passages_embedding_hnsw_m16_efc200");
 
             var api = hnsw.api();
             var s = api.newUser("Indexer");
