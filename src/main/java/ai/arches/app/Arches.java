@@ -48,6 +48,7 @@ import ai.arches.organizations.Organizations;
 import ai.arches.workflows.WorkflowRoutes;
 import ai.arches.workflows.Workflows;
 
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.Status;
 import io.helidon.http.encoding.ContentEncodingContext;
 import io.helidon.webserver.WebServer;
@@ -151,6 +152,10 @@ public final class Arches implements AutoCloseable {
                     .host(cfg.server().host())
                     .port(cfg.server().port())
                     .backlog(8192)
+                    // Helidon leaves Nagle on: a response written as headers then body waited for
+                    // the client's delayed ACK, 40 ms each (cached searches: 1,453 req/s at 64
+                    // connections with p50 44 ms, though each took about a millisecond).
+                    .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                     .shutdownHook(false)
                     // Compression is JsonIo's (size-aware); no encoder here.
                     .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
