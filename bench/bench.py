@@ -476,6 +476,11 @@ def search_setup(jhome, cp, srv):
                     "ai.arches.bench.SearchCorpus", "seed", url, "arches", template_hash(), DATA_DIR,
                     str(SEARCH_PASSAGES)])
     corpus = json.loads(next(l for l in lines if l.startswith("SEARCHCORPUS "))[len("SEARCHCORPUS "):])
+    if not corpus["reused"]:
+        # The CRUD targets were written before the corpus was (re)seeded under new ids: write
+        # them again, or the read scenarios would ask for documents that are gone (404s).
+        log(sh([f"{jhome}/bin/java", "-cp", cp, "ai.arches.bench.BenchData", "targets", url, "arches", SECRET,
+                TARGETS]).strip())
     # Seeding ran with the embedding workers off (they would have started on BenchData's documents);
     # the measured server runs with them on, and builds the vector index at start-up if it is missing.
     log("restarting the server with the embedding workers on")
