@@ -499,7 +499,7 @@ def search_settings(index):
     """What the search ran with: arches.yaml's defaults unless a bench override changed them."""
     o = search_overrides()
     return {"index": index, "kind": o.get("ARCHES_SEARCH_INDEX", "hnsw"),
-            "efSearch": int(o.get("ARCHES_SEARCH_HNSW_EF_SEARCH", 100)),
+            "efSearch": int(o.get("ARCHES_SEARCH_HNSW_EF_SEARCH", 200)),
             "exactThreshold": int(o.get("ARCHES_SEARCH_EXACT_THRESHOLD", 20000)), "cacheResults": False}
 
 
