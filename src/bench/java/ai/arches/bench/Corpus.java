@@ -86,7 +86,7 @@ final class Corpus {
         String pagesKey = HexFormat.of().formatHex(md.digest()).substring(0, 16);
         List<ManPages.Page> pages = pages(dataDir.resolve("manpages-" + pagesKey + ".bin.gz"), files);
         String key = hex(sha256(pagesKey + " passages " + WORDS + "/" + OVERLAP + " hold-out " + HOLD_OUT
-                + " model " + new LocalMiniLm().modelId())).substring(0, 16);
+                + " model " + LocalMiniLm.ID)).substring(0, 16);
         Passages splitter = new Passages(WORDS, OVERLAP);
         List<Doc> docs = new ArrayList<>();
         List<Doc> heldOut = new ArrayList<>();

@@ -76,16 +76,19 @@ public final class Caches implements AutoCloseable {
      * A cache of values that never change for their key (a text's vector, say): no write ever
      * invalidates them, so they may live far longer than rows do.
      */
-    @SuppressWarnings("unchecked")
     public <V> TieredCache<V> immutable(String name, Class<V> type, Duration l1Ttl, Duration l2Ttl) {
-        return (TieredCache<V>) caches.computeIfAbsent(name, n -> new TieredCache<>(n, this, json.constructType(type),
-                json, v -> 0L, l1Ttl, l2Ttl, cfg.negativeTtl(), cfg.l1MaxEntries(), registry, loaders));
+        return cache(name, json.constructType(type), v -> 0L, l1Ttl, l2Ttl);
+    }
+
+    public <V> TieredCache<V> cache(String name, JavaType type, ToLongFunction<V> version) {
+        return cache(name, type, version, cfg.l1Ttl(), cfg.l2Ttl());
     }
 
     @SuppressWarnings("unchecked")
-    public <V> TieredCache<V> cache(String name, JavaType type, ToLongFunction<V> version) {
+    private <V> TieredCache<V> cache(String name, JavaType type, ToLongFunction<V> version, Duration l1Ttl,
+                                     Duration l2Ttl) {
         return (TieredCache<V>) caches.computeIfAbsent(name, n -> new TieredCache<>(n, this, type, json, version,
-                cfg.l1Ttl(), cfg.l2Ttl(), cfg.negativeTtl(), cfg.l1MaxEntries(), registry, loaders));
+                l1Ttl, l2Ttl, cfg.negativeTtl(), cfg.l1MaxEntries(), registry, loaders));
     }
 
     public ObjectMapper json() {

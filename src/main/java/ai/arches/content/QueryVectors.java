@@ -28,12 +28,12 @@ import com.pgvector.PGvector;
  * carrier through several ms of native code, and the executor's queue is the fair gate.
  */
 final class QueryVectors implements AutoCloseable {
+    /** Bounds this node's copies; Redis keeps them for the configured TTL. */
+    private static final Duration L1_TTL = Duration.ofMinutes(10);
+
     private final Embedder embedder;
     private final TieredCache<float[]> cache;
     private final ExecutorService pool;
-
-    /** Bounds this node's copies; Redis keeps them for the configured TTL. */
-    private static final Duration L1_TTL = Duration.ofMinutes(10);
 
     QueryVectors(Embedder embedder, Caches caches, int concurrency, Duration ttl) {
         this.embedder = embedder;

@@ -26,6 +26,8 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2Quantize
  * and 144).
  */
 public final class LocalMiniLm implements Embedder {
+    /** Names this model in cache keys; a constant, so naming it loads nothing. */
+    public static final String ID = "all-minilm-l6-v2-q";
     private static final String MODEL = "/all-minilm-l6-v2-q.onnx";
     private static final String TOKENIZER = "/all-minilm-l6-v2-q-tokenizer.json";
 
@@ -54,7 +56,7 @@ public final class LocalMiniLm implements Embedder {
 
     @Override
     public String modelId() {
-        return "all-minilm-l6-v2-q";
+        return ID;
     }
 
     @Override
