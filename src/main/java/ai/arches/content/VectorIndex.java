@@ -86,6 +86,10 @@ public final class VectorIndex {
                 ready = true;
             } finally {
                 st.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
+                // Session settings outlive the statement: a pooled connection keeping timeout 0
+                // let the next user's queries wait on locks forever.
+                st.execute("RESET statement_timeout");
+                st.execute("RESET maintenance_work_mem");
             }
         } catch (SQLException e) {
             LOG.log(Level.WARNING, "vector index " + name + " could not be built; semantic search scans exactly", e);
