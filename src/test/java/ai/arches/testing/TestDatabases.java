@@ -96,6 +96,11 @@ public final class TestDatabases {
 
     /** Templates of older migration sets are no longer used by anyone: drop them (best effort). */
     private static void dropStaleTemplates(String current) {
+        // Several checkouts with different migrations may test at once on one machine (parallel
+        // work trees): ARCHES_TEST_KEEP_TEMPLATES leaves the others' templates alone.
+        if (System.getenv("ARCHES_TEST_KEEP_TEMPLATES") != null) {
+            return;
+        }
         try (Connection c = superuser("postgres"); Statement s = c.createStatement();
              var rs = s.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE 'arches\\_tpl\\_%' "
                      + "AND datname <> '" + current + "'")) {
