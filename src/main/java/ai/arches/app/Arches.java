@@ -113,7 +113,7 @@ public final class Arches implements AutoCloseable {
             ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches);
             RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
             Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit());
-            Organizations orgs = new Organizations(db, auth, cursors, clock, caches);
+            Organizations orgs = new Organizations(db, auth, apiKeys, cursors, clock, caches);
             Passages passages = new Passages(cfg.embedding().passageWords(), cfg.embedding().passageOverlap());
             Contents contents = new Contents(db, cursors, clock, caches, passages);
             VectorIndex vectorIndex = VectorIndex.ensure(db.dataSource(), cfg.search());
@@ -142,7 +142,7 @@ public final class Arches implements AutoCloseable {
             router.get(API_BASE + "/openapi.json",
                     (req, res) -> io.write(req, res, Status.OK_200, JsonIo.JSON, openapi));
             new AuthRoutes(auth, io).register(router, API_BASE);
-            new OrganizationRoutes(orgs, auth, apiKeys, cursors, io).register(router, API_BASE);
+            new OrganizationRoutes(orgs, auth, apiKeys, cursors, io, clock).register(router, API_BASE);
             new ContentRoutes(contents, orgs, io).register(router, API_BASE);
             new SearchRoutes(search, orgs, io).register(router, API_BASE);
             new WorkflowRoutes(workflows, orgs, io).register(router, API_BASE);

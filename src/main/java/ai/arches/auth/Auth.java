@@ -4,6 +4,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -12,6 +14,7 @@ import java.util.regex.Pattern;
 import ai.arches.cache.Caches;
 import ai.arches.cache.TieredCache;
 import ai.arches.common.ConflictException;
+import ai.arches.common.ForbiddenException;
 import ai.arches.common.RateLimitStatus;
 import ai.arches.common.RateLimitedException;
 import ai.arches.common.Ids;
@@ -30,7 +33,9 @@ import io.helidon.webserver.http.ServerRequest;
  *
  * <p>A login starts a session: a refresh-token family. Refreshing rotates the token within the
  * family; presenting an already-rotated token means it leaked, so the whole family is revoked.
- * Access tokens are stateless and expire after {@code auth.access_token_ttl}.
+ * Access tokens expire after {@code auth.access_token_ttl}, and each use also checks that their
+ * session is live ({@link Sessions}), so logout, refresh-token reuse, a password change and
+ * sign-out-everywhere end them within a second on every node.
  */
 public final class Auth {
     public static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
@@ -41,6 +46,7 @@ public final class Auth {
     private final Passwords passwords;
     private final Tokens tokens;
     private final ApiKeys apiKeys;
+    private final Sessions sessions;
     private final Duration refreshTtl;
     private final Clock clock;
 
@@ -57,6 +63,7 @@ public final class Auth {
         this.passwords = new Passwords(cfg.password());
         this.tokens = tokens;
         this.apiKeys = apiKeys;
+        this.sessions = new Sessions(db, caches);
         this.refreshTtl = cfg.refreshTokenTtl();
         this.clock = clock;
     }
@@ -112,13 +119,14 @@ public final class Auth {
         String refresh = tokens.randomSecret("rt_");
         Instant now = now();
         db.withHandle(h -> {
+            sessions.start(h, family, creds.get().id(), now);
             store.insertRefresh(h, creds.get().id(), family, Tokens.sha256(refresh), now, now.plus(refreshTtl));
             return null;
         });
         return pair(creds.get().id(), family, refresh);
     }
 
-    private enum RefreshOutcome { OK, UNKNOWN, EXPIRED, REUSED }
+    private enum RefreshOutcome { OK, UNKNOWN, EXPIRED, REUSED, ENDED }
 
     private record Rotation(RefreshOutcome outcome, UUID userId, UUID familyId, String refresh) {}
 
@@ -132,19 +140,27 @@ public final class Auth {
             }
             var t = row.get();
             if (t.revokedAt() != null) {
-                store.revokeFamily(h, t.familyId(), now);
-                return new Rotation(RefreshOutcome.REUSED, null, null, null);
+                sessions.revoke(h, t.familyId(), now);
+                return new Rotation(RefreshOutcome.REUSED, null, t.familyId(), null);
             }
             if (!t.expiresAt().isAfter(now)) {
                 return new Rotation(RefreshOutcome.EXPIRED, null, null, null);
+            }
+            // Holds the session row, so a concurrent revocation waits and then sees the new token.
+            if (!sessions.lockLive(h, t.familyId())) {
+                return new Rotation(RefreshOutcome.ENDED, null, null, null);
             }
             store.revoke(h, t.id(), now);
             String next = tokens.randomSecret("rt_");
             store.insertRefresh(h, t.userId(), t.familyId(), Tokens.sha256(next), now, now.plus(refreshTtl));
             return new Rotation(RefreshOutcome.OK, t.userId(), t.familyId(), next);
         });
+        if (r.outcome() == RefreshOutcome.REUSED) {
+            sessions.forget(List.of(r.familyId()));
+        }
         return switch (r.outcome()) {
             case OK -> pair(r.userId(), r.familyId(), r.refresh());
+            case ENDED -> throw new UnauthenticatedException("the session has ended; log in again");
             case UNKNOWN -> throw new UnauthenticatedException("refresh token is not valid");
             case EXPIRED -> throw new UnauthenticatedException("refresh token has expired; log in again");
             case REUSED -> throw new UnauthenticatedException(
@@ -155,12 +171,54 @@ public final class Auth {
     /** Ends the session of the access token and, if given, of a refresh token. */
     public void logout(Optional<Principal.User> user, Optional<String> refreshToken) {
         Instant now = now();
-        db.withHandle(h -> {
-            user.ifPresent(u -> store.revokeFamily(h, u.sessionId(), now));
+        List<UUID> ended = db.inTransaction(h -> {
+            List<UUID> ids = new ArrayList<>();
+            user.ifPresent(u -> ids.addAll(sessions.revoke(h, u.sessionId(), now)));
             refreshToken.flatMap(t -> store.familyOf(h, Tokens.sha256(t)))
-                    .ifPresent(f -> store.revokeFamily(h, f, now));
-            return null;
+                    .ifPresent(f -> ids.addAll(sessions.revoke(h, f, now)));
+            return ids;
         });
+        sessions.forget(ended);
+    }
+
+    /**
+     * Changes the caller's password and ends every other session of theirs; the caller's own
+     * session stays. A wrong current password is 403 and counts as a failed login for the account
+     * (the same bucket {@link #login} spends), so a stolen access token cannot guess it freely.
+     */
+    public void changePassword(Principal.User caller, String currentPassword, String newPassword) {
+        User user = user(caller.userId());
+        // Keep in step with the account key in login(): both spend one failure budget.
+        String account = "login:account:" + user.email();
+        if (limits.enabled()) {
+            var a = limiter.peek(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
+            if (!a.allowed()) {
+                throw new RateLimitedException("too many failed password checks for this account; try again in "
+                        + a.status().retryAfterSeconds() + " s", a.status());
+            }
+        }
+        var creds = db.withHandle(h -> store.credentials(h, user.email()))
+                .orElseThrow(() -> new UnauthenticatedException("the account no longer exists"));
+        if (!passwords.verify(currentPassword, creds.passwordHash())) {
+            if (limits.enabled()) {
+                limiter.take(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
+            }
+            throw new ForbiddenException("the current password is wrong");
+        }
+        String hash = passwords.hash(newPassword);
+        Instant now = now();
+        List<UUID> ended = db.inTransaction(h -> {
+            store.setPassword(h, caller.userId(), hash, now);
+            return sessions.revokeAllOf(h, caller.userId(), Optional.of(caller.sessionId()), now);
+        });
+        sessions.forget(ended);
+        users.invalidate(caller.userId().toString());
+    }
+
+    /** Ends every session of the user, the caller's included. */
+    public void signOutEverywhere(Principal.User caller) {
+        List<UUID> ended = db.inTransaction(h -> sessions.revokeAllOf(h, caller.userId(), Optional.empty(), now()));
+        sessions.forget(ended);
     }
 
     public User user(UUID id) {
@@ -220,8 +278,12 @@ public final class Auth {
             return apiKeys.authenticate(credential)
                     .orElseThrow(() -> new UnauthenticatedException("API key is not valid"));
         }
-        return tokens.verifyAccess(credential)
+        Principal.User user = tokens.verifyAccess(credential)
                 .orElseThrow(() -> new UnauthenticatedException("access token is invalid or expired"));
+        if (!sessions.live(user.sessionId(), user.userId())) {
+            throw new UnauthenticatedException("the session of this access token has ended; log in again");
+        }
+        return user;
     }
 
     private static Optional<String> credential(ServerRequest req) {

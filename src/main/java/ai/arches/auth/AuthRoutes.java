@@ -35,6 +35,8 @@ public final class AuthRoutes {
         r.post(base + "/auth/logout", this::logout);
         r.get(base + "/users/me", this::me);
         r.patch(base + "/users/me", this::updateMe);
+        r.post(base + "/users/me/password", this::changePassword);
+        r.delete(base + "/users/me/sessions", this::signOutEverywhere);
     }
 
     private void registerUser(ServerRequest req, ServerResponse res) {
@@ -54,6 +56,7 @@ public final class AuthRoutes {
         // Any non-empty password may be tried: a wrong one is 401, never a hint about the rules.
         String password = rawPassword(in, 1);
         in.validate();
+        noStore(res);
         io.send(req, res, Status.OK_200, auth.login(email, password, req.remotePeer().host()));
     }
 
@@ -61,7 +64,9 @@ public final class AuthRoutes {
         Input in = io.readInput(req);
         String token = in.requiredString("refreshToken", 1, 200);
         in.validate();
-        io.send(req, res, Status.OK_200, auth.refresh(token));
+        TokenPair pair = auth.refresh(token);
+        noStore(res);
+        io.send(req, res, Status.OK_200, pair);
     }
 
     /** Ends the caller's session; a refresh token in the body is revoked too (or alone). */
@@ -83,6 +88,24 @@ public final class AuthRoutes {
         res.status(Status.NO_CONTENT_204).send();
     }
 
+    /** Needs the current password; ends the caller's other sessions, keeps theirs. */
+    private void changePassword(ServerRequest req, ServerResponse res) {
+        Principal.User caller = sessionOf(req);
+        Input in = io.readInput(req);
+        // Any non-empty current password may be tried; the new one follows the registration rules.
+        String current = rawPassword(in, "currentPassword", 1);
+        String next = rawPassword(in, "newPassword", PASSWORD_MIN);
+        in.validate();
+        auth.changePassword(caller, current, next);
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** Sign out everywhere: every session of the caller ends, this one too. */
+    private void signOutEverywhere(ServerRequest req, ServerResponse res) {
+        auth.signOutEverywhere(sessionOf(req));
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
     private void me(ServerRequest req, ServerResponse res) {
         io.send(req, res, Status.OK_200, auth.user(userOf(req)), USER_FIELDS);
     }
@@ -98,29 +121,43 @@ public final class AuthRoutes {
     }
 
     private java.util.UUID userOf(ServerRequest req) {
+        return sessionOf(req).userId();
+    }
+
+    private Principal.User sessionOf(ServerRequest req) {
         Principal p = auth.authenticate(req);
         if (p instanceof Principal.User u) {
-            return u.userId();
+            return u;
         }
         throw new ForbiddenException("this endpoint needs a user's access token, not an API key");
     }
 
-    /** Passwords are taken as typed: no trimming, length in characters. */
+    /** Token pairs must not be kept by any cache between the server and the client. */
+    private static void noStore(ServerResponse res) {
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.header(HeaderNames.PRAGMA, "no-cache");
+    }
+
     private static String rawPassword(Input in, int min) {
-        var node = in.raw().get("password");
-        in.has("password");
+        return rawPassword(in, "password", min);
+    }
+
+    /** Passwords are taken as typed: no trimming, length in characters. */
+    private static String rawPassword(Input in, String field, int min) {
+        var node = in.raw().get(field);
+        in.has(field);
         if (node == null || node.isNull()) {
-            in.error("password", "is required");
+            in.error(field, "is required");
             return null;
         }
         if (!node.isTextual()) {
-            in.error("password", "must be a string");
+            in.error(field, "must be a string");
             return null;
         }
         String p = node.textValue();
         int len = p.codePointCount(0, p.length());
         if (len < min || len > PASSWORD_MAX) {
-            in.error("password", "must be " + min + " to " + PASSWORD_MAX + " characters");
+            in.error(field, "must be " + min + " to " + PASSWORD_MAX + " characters");
             return null;
         }
         return p;

@@ -52,6 +52,12 @@ final class AuthStore {
                 .bind("email", email).map(USER).findOne();
     }
 
+    void setPassword(Handle h, UUID id, String passwordHash, Instant at) {
+        h.createUpdate("UPDATE users SET password_hash = :hash, updated_at = :at WHERE id = :id")
+                .define(Database.QUERY_TYPE, "users.set_password")
+                .bind("id", id).bind("hash", passwordHash).bind("at", at).execute();
+    }
+
     Optional<User> rename(Handle h, UUID id, String name, Instant at) {
         return h.createQuery("""
                         UPDATE users SET name = :name, updated_at = :at WHERE id = :id
@@ -87,12 +93,6 @@ final class AuthStore {
         h.createUpdate("UPDATE refresh_tokens SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL")
                 .define(Database.QUERY_TYPE, "refresh.revoke")
                 .bind("id", tokenId).bind("at", at).execute();
-    }
-
-    int revokeFamily(Handle h, UUID familyId, Instant at) {
-        return h.createUpdate("UPDATE refresh_tokens SET revoked_at = :at WHERE family_id = :family AND revoked_at IS NULL")
-                .define(Database.QUERY_TYPE, "refresh.revoke_family")
-                .bind("family", familyId).bind("at", at).execute();
     }
 
     Optional<UUID> familyOf(Handle h, byte[] hash) {

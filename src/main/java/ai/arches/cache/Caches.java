@@ -84,6 +84,12 @@ public final class Caches implements AutoCloseable {
         return cache(name, type, version, cfg.l1Ttl(), cfg.l2Ttl());
     }
 
+    /** With its own TTLs: a short L1 bounds how long a node can miss an invalidation message. */
+    public <V> TieredCache<V> cache(String name, Class<V> type, ToLongFunction<V> version, Duration l1Ttl,
+                                    Duration l2Ttl) {
+        return cache(name, json.constructType(type), version, l1Ttl, l2Ttl);
+    }
+
     @SuppressWarnings("unchecked")
     private <V> TieredCache<V> cache(String name, JavaType type, ToLongFunction<V> version, Duration l1Ttl,
                                      Duration l2Ttl) {

@@ -26,21 +26,24 @@ import io.helidon.webserver.http.ServerResponse;
 /** /organizations, their members and API keys. */
 public final class OrganizationRoutes {
     static final List<String> KEY_FIELDS = List.of("id", "organizationId", "name", "role", "prefix", "createdBy",
-            "createdAt", "lastUsedAt");
+            "createdAt", "lastUsedAt", "expiresAt");
     private static final java.util.Map<String, Role> KEY_ROLES = java.util.Map.of(
             "admin", Role.ADMIN, "member", Role.MEMBER, "viewer", Role.VIEWER);
 
     /** The create response: the key's fields plus the secret, shown this once. */
     record CreatedKey(UUID id, UUID organizationId, String name, Role role, String prefix, UUID createdBy,
-                      Instant createdAt, Instant lastUsedAt, String key) {}
+                      Instant createdAt, Instant lastUsedAt, Instant expiresAt, String key) {}
 
     private final Organizations orgs;
     private final Auth auth;
     private final ApiKeys apiKeys;
     private final Cursors cursors;
     private final JsonIo io;
+    private final java.time.Clock clock;
 
-    public OrganizationRoutes(Organizations orgs, Auth auth, ApiKeys apiKeys, Cursors cursors, JsonIo io) {
+    public OrganizationRoutes(Organizations orgs, Auth auth, ApiKeys apiKeys, Cursors cursors, JsonIo io,
+                              java.time.Clock clock) {
+        this.clock = clock;
         this.orgs = orgs;
         this.auth = auth;
         this.apiKeys = apiKeys;
@@ -145,13 +148,19 @@ public final class OrganizationRoutes {
         Input in = io.readInput(req);
         String name = in.requiredString("name", 1, 200);
         Role role = in.requiredEnum("role", Role.class, KEY_ROLES);
+        Optional<Instant> expiresAt = in.optionalInstant("expiresAt");
+        if (expiresAt.isPresent() && !expiresAt.get().isAfter(Instant.now(clock))) {
+            in.error("expiresAt", "must be in the future");
+        }
         in.validate();
-        Organizations.requireMayGrant(access, role);
-        var created = apiKeys.create(access.organizationId(), name, role, access.userId());
+        var created = orgs.createKey(access, name, role, expiresAt.orElse(null));
         ApiKey k = created.key();
         res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + k.organizationId() + "/api-keys/" + k.id());
+        // The secret is in this body, once: no cache along the way may keep it.
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.header(HeaderNames.PRAGMA, "no-cache");
         io.send(req, res, Status.CREATED_201, new CreatedKey(k.id(), k.organizationId(), k.name(), k.role(),
-                k.prefix(), k.createdBy(), k.createdAt(), k.lastUsedAt(), created.secret()));
+                k.prefix(), k.createdBy(), k.createdAt(), k.lastUsedAt(), k.expiresAt(), created.secret()));
     }
 
     private void listKeys(ServerRequest req, ServerResponse res) {

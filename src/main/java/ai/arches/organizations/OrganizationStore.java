@@ -46,6 +46,15 @@ final class OrganizationStore {
                 .mapTo(String.class).findOne().flatMap(Role::parse);
     }
 
+    /** The member's role, with their row share-locked until the transaction ends. */
+    Optional<Role> lockRole(Handle h, UUID org, UUID user) {
+        return h.createQuery("""
+                        SELECT role FROM organization_members WHERE organization_id = :org AND user_id = :user
+                        FOR SHARE""")
+                .define(Database.QUERY_TYPE, "members.lock_role").bind("org", org).bind("user", user)
+                .mapTo(String.class).findOne().flatMap(Role::parse);
+    }
+
     boolean insert(Handle h, Organization o, UUID owner) {
         int rows = h.createUpdate("""
                         INSERT INTO organizations (id, name, slug, created_at, updated_at)

@@ -3,10 +3,13 @@ package ai.arches.organizations;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
 import ai.arches.auth.Principal;
 import ai.arches.auth.Role;
@@ -35,6 +38,7 @@ public final class Organizations {
 
     private final Database db;
     private final Auth auth;
+    private final ApiKeys apiKeys;
     private final Cursors cursors;
     private final Clock clock;
     private final OrganizationStore store = new OrganizationStore();
@@ -44,9 +48,10 @@ public final class Organizations {
     /** A user's role in an organization, keyed "org:user"; absent means not a member. */
     private final TieredCache<Role> roles;
 
-    public Organizations(Database db, Auth auth, Cursors cursors, Clock clock, Caches caches) {
+    public Organizations(Database db, Auth auth, ApiKeys apiKeys, Cursors cursors, Clock clock, Caches caches) {
         this.db = db;
         this.auth = auth;
+        this.apiKeys = apiKeys;
         this.cursors = cursors;
         this.clock = clock;
         this.byId = caches.cache("orgs", Organization.class, o -> ChronoUnit.MICROS.between(Instant.EPOCH, o.updatedAt()));
@@ -180,8 +185,10 @@ public final class Organizations {
         return new Member(user.id(), user.email(), user.name(), role, now);
     }
 
+    /** Changes a role; the member's API keys in the organization drop to the new role if above it. */
     public Member changeRole(Access access, UUID userId, Role role) {
         access.require(Role.ADMIN);
+        List<String> limited = new ArrayList<>();
         Member changed = db.inTransaction(h -> {
             Member target = store.member(h, access.organizationId(), userId).orElseThrow(Organizations::memberNotFound);
             requireMayManage(access, target);
@@ -190,19 +197,21 @@ public final class Organizations {
                 throw lastOwner();
             }
             store.setRole(h, access.organizationId(), userId, role);
+            limited.addAll(apiKeys.limitCreator(h, access.organizationId(), userId, role));
             return new Member(target.userId(), target.email(), target.name(), role, target.joinedAt());
         });
         roles.put(access.organizationId() + ":" + userId, role);
+        apiKeys.forget(limited);
         return changed;
     }
 
-    /** Admins remove others; anyone may leave. The last owner may do neither. */
+    /** Admins remove others; anyone may leave. The last owner may do neither. Their keys here go too. */
     public void removeMember(Access access, UUID userId) {
         boolean self = userId.equals(access.userId());
         if (!self) {
             access.require(Role.ADMIN);
         }
-        db.inTransaction(h -> {
+        List<String> revoked = db.inTransaction(h -> {
             Member target = store.member(h, access.organizationId(), userId).orElseThrow(Organizations::memberNotFound);
             if (!self) {
                 requireMayManage(access, target);
@@ -211,9 +220,38 @@ public final class Organizations {
                 throw lastOwner();
             }
             store.removeMember(h, access.organizationId(), userId);
-            return null;
+            return apiKeys.revokeCreator(h, access.organizationId(), userId);
         });
         roles.invalidate(access.organizationId() + ":" + userId);
+        apiKeys.forget(revoked);
+    }
+
+    /**
+     * A new key answers to the user behind the caller: the user, or the creator of the calling
+     * key. Their membership row is read under a share lock, so a concurrent demotion or removal
+     * (which updates or deletes that row, then limits or revokes the creator's keys in the same
+     * transaction) either waits for this key and then limits it, or commits first and this check
+     * sees the lower role. Checking the cached role alone would let a key slip between the two.
+     */
+    public ApiKeys.Created createKey(Access access, String name, Role role, Instant expiresAt) {
+        access.require(Role.ADMIN);
+        requireMayGrant(access, role);
+        UUID creator = switch (access.principal()) {
+            case Principal.User u -> u.userId();
+            case Principal.ApiKey k -> k.createdBy();
+        };
+        if (creator == null) {
+            throw new ForbiddenException("this key has no creator to answer to, so it cannot create keys");
+        }
+        return db.inTransaction(h -> {
+            Role now = store.lockRole(h, access.organizationId(), creator)
+                    .orElseThrow(() -> new ForbiddenException("the key's creator is no longer a member"));
+            if (!now.atLeast(role) || !now.atLeast(Role.ADMIN)) {
+                throw new ForbiddenException("the creator is " + now.wire() + " now and cannot grant the "
+                        + role.wire() + " role");
+            }
+            return apiKeys.create(h, access.organizationId(), name, role, creator, expiresAt);
+        });
     }
 
     /** Only an owner may grant owner; nobody grants above their own role. */
