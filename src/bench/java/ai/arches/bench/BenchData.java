@@ -48,6 +48,10 @@ public final class BenchData {
     static final int CONTENT = 200_000;
     static final int WORKFLOWS = 2_000;
     static final String PASSWORD = "bench-password";
+    /** One live session per user, id = the user's id, for the access tokens the bench mints. */
+    static final String SEED_SESSIONS = """
+            INSERT INTO sessions (id, user_id, created_at) SELECT id, id, now() FROM users
+            ON CONFLICT (id) DO NOTHING""";
 
     private BenchData() {}
 

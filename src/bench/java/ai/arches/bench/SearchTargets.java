@@ -43,6 +43,9 @@ final class SearchTargets {
         List<List<String>> credentials = new ArrayList<>();
         List<UUID> largeDocs = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(url, user, "")) {
+            try (var s = c.createStatement()) {
+                s.execute(BenchData.SEED_SESSIONS);
+            }
             for (int o = 0; o < SearchCorpus.ORGS.length; o++) {
                 try (PreparedStatement ps = c.prepareStatement("""
                         SELECT o.id, (SELECT count(*) FROM content WHERE organization_id = o.id),
@@ -66,7 +69,7 @@ final class SearchTargets {
                     ps.setObject(1, orgIds[o]);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            creds.add(tokens.issueAccess(rs.getObject(1, UUID.class), UUID.randomUUID()));
+                            creds.add(tokens.issueAccess(rs.getObject(1, UUID.class), rs.getObject(1, UUID.class)));
                         }
                     }
                 }

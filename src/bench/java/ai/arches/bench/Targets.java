@@ -49,12 +49,15 @@ final class Targets {
                     orgIndex.put(rs.getObject(1, UUID.class), Integer.parseInt(rs.getString(2).substring(4)));
                 }
             }
+            // Access tokens are checked against their session: one live session per seeded user,
+            // whose id is the user's own (seeded users never log in through the API).
+            s.execute(BenchData.SEED_SESSIONS);
             try (ResultSet rs = s.executeQuery("""
                     SELECT m.organization_id, m.user_id, m.role, u.email
                     FROM organization_members m JOIN users u ON u.id = m.user_id""")) {
                 while (rs.next()) {
                     UUID org = rs.getObject(1, UUID.class);
-                    String token = tokens.issueAccess(rs.getObject(2, UUID.class), UUID.randomUUID());
+                    String token = tokens.issueAccess(rs.getObject(2, UUID.class), rs.getObject(2, UUID.class));
                     readers.computeIfAbsent(org, k -> new ArrayList<>()).add(token);
                     if (!rs.getString(3).equals("viewer")) {
                         writers.computeIfAbsent(org, k -> new ArrayList<>()).add(token);
