@@ -2,9 +2,10 @@
 -- organizations that have work waiting, so one organization's large documents cannot hold
 -- another's small ones for minutes.
 
--- The next passage ordinal without a vector: a document is embedded slice by slice, each slice
--- its own claim, and the passages already embedded keep their vectors between slices. An edit or
--- re-queue sets it back to 0 (with the passages rewritten) under the document's row lock.
+-- The next passage ordinal without a vector while a document is queued: it is embedded slice by
+-- slice, each slice its own claim, and the passages already embedded keep their vectors between
+-- slices. Ready documents, edits and re-queues (which rewrite the passages under the document's
+-- row lock) set it back to 0.
 ALTER TABLE content ADD COLUMN embedding_next integer NOT NULL DEFAULT 0;
 
 -- When each organization last had a slice claimed: the claim serves the organization with due

@@ -179,7 +179,8 @@ final class EmbeddingQueue {
     /**
      * Stores the slice's vectors if the claim still holds (the document was not edited, re-queued
      * or taken over meanwhile); returns whether it did. The last slice makes the document ready with
-     * the unit mean of all its passages' vectors; an earlier one puts it back in the queue, due now
+     * the unit mean of all its passages' vectors (and progress back at 0: whatever queues it again
+     * starts over); an earlier one puts it back in the queue, due now
      * and behind the other organizations, with its progress kept and its attempts cleared.
      */
     boolean complete(Claimed doc, UUID claim, List<Passage> slice, List<float[]> vectors, boolean last) {
@@ -192,10 +193,10 @@ final class EmbeddingQueue {
                 h.createUpdate("""
                                 UPDATE content SET embedding_status = 'ready', embedding_error = NULL,
                                     embedding = l2_normalize((SELECT avg(embedding) FROM content_passages WHERE content_id = :id)),
-                                    embedding_claim = NULL, embedding_claimed_at = NULL, embedding_next = :next
+                                    embedding_claim = NULL, embedding_claimed_at = NULL, embedding_next = 0
                                 WHERE id = :id""")
                         .define(Database.QUERY_TYPE, "embedding.complete")
-                        .bind("id", doc.id()).bind("next", slice.getLast().ordinal() + 1).execute();
+                        .bind("id", doc.id()).execute();
             } else {
                 h.createUpdate("""
                                 UPDATE content SET embedding_status = 'pending', embedding_error = NULL,
