@@ -44,14 +44,15 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
      */
     public record Embedding(String provider, int workers, int batchSize, int passageWords, int passageOverlap,
                             int maxAttempts, Duration retryBackoff, Duration pollInterval, Duration lease,
-                            OpenAi openai) {}
+                            OpenAi openai, int slicePassages) {}
 
     public record OpenAi(String url, String model, String apiKey, Duration timeout, int maxRetries,
                          Duration retryBackoff, int maxConcurrent) {}
 
     /** {@code index} is {@code hnsw} or {@code ivfflat}; only the chosen one's settings apply. */
     public record Search(String index, Hnsw hnsw, IvfFlat ivfflat, int exactThreshold, int maxScanTuples,
-                         int rrfK, int queryEmbedConcurrency, Duration queryVectorTtl, boolean cacheResults) {}
+                         int rrfK, int queryEmbedConcurrency, Duration queryVectorTtl, boolean cacheResults,
+                         Duration queryEmbedTimeout, int queryEmbedQueue) {}
 
     public record Hnsw(int m, int efConstruction, int efSearch) {}
 

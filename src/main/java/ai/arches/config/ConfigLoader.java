@@ -169,7 +169,8 @@ public final class ConfigLoader {
                 duration("embedding.retry_backoff", Duration.ofMillis(10), Duration.ofHours(1)),
                 duration("embedding.poll_interval", Duration.ofMillis(10), Duration.ofMinutes(10)),
                 duration("embedding.lease", Duration.ofSeconds(1), Duration.ofHours(24)),
-                openai);
+                openai,
+                integer("embedding.slice_passages", 1, 1000));
     }
 
     private ArchesConfig.Search search() {
@@ -185,7 +186,9 @@ public final class ConfigLoader {
                 integer("search.rrf_k", 1, 10_000),
                 integer("search.query_embed_concurrency", 1, 256),
                 duration("search.query_vector_ttl", Duration.ofSeconds(1), Duration.ofDays(365)),
-                bool("search.cache_results"));
+                bool("search.cache_results"),
+                duration("search.query_embed_timeout", Duration.ofMillis(10), Duration.ofMinutes(1)),
+                integer("search.query_embed_queue", 0, 100_000));
     }
 
     private String oneOf(String key, String... allowed) {

@@ -137,24 +137,32 @@ public final class Contents {
         caches.bump(namespace(org));
     }
 
-    /** Puts the document back in the embedding queue (re-chunked from its current text). */
+    /**
+     * Puts a ready or failed document back in the embedding queue (re-chunked from its current
+     * text). A document already pending or being embedded is left as it is: its work is queued, and
+     * resetting the claim would throw the slices in flight away and embed it all again.
+     */
     public Content requeue(Access access, UUID id) {
         access.require(Role.MEMBER);
         UUID org = access.organizationId();
-        boolean found = db.inTransaction(h -> {
+        Boolean requeued = db.inTransaction(h -> {
             var current = store.lockText(h, org, id);
             if (current.isEmpty()) {
+                return null;
+            }
+            if (!EmbeddingQueue.requeue(h, org, id)) {
                 return false;
             }
-            EmbeddingQueue.requeue(h, org, id);
             store.writePassages(h, org, id, passages.split(current.get()[0], current.get()[1]));
             return true;
         });
-        if (!found) {
+        if (requeued == null) {
             throw notFound();
         }
-        embeddingChanged(org, id);
-        queue.wake();
+        if (requeued) {
+            embeddingChanged(org, id);
+            queue.wake();
+        }
         return db.withHandle(h -> store.get(h, org, id)).orElseThrow(Contents::notFound);
     }
 

@@ -57,7 +57,8 @@ public final class Search implements AutoCloseable {
     public Search(Database db, Embedder embedder, Caches caches, ArchesConfig.Search cfg) {
         this.db = db;
         this.store = new SearchStore(cfg);
-        this.vectors = new QueryVectors(embedder, caches, cfg.queryEmbedConcurrency(), cfg.queryVectorTtl());
+        this.vectors = new QueryVectors(embedder, caches, cfg.queryEmbedConcurrency(), cfg.queryVectorTtl(),
+                cfg.queryEmbedTimeout(), cfg.queryEmbedQueue());
         this.cfg = cfg;
         this.caches = caches;
         this.results = caches.cache("content-search", SearchHit[].class, r -> 0L);

@@ -59,6 +59,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void embedding_claims_are_short_slices_and_query_embedding_is_bounded() {
+        ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
+        // A dead node's claims wait out this lease (it was 5 minutes): a heartbeat renews live ones.
+        assertThat(c.embedding().lease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.embedding().slicePassages()).isEqualTo(32);
+        assertThat(c.search().queryEmbedTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.search().queryEmbedQueue()).isEqualTo(256);
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_EMBEDDING_SLICE_PASSAGES", "0"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("embedding.slice_passages: must be between 1 and 1000, was 0");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SEARCH_QUERY_EMBED_TIMEOUT", "5m"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("search.query_embed_timeout: ");
+    }
+
+    @Test
     void malformed_values_are_rejected_with_the_key() {
         assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_PORT", "eighty"), Map.of()))
                 .hasMessageStartingWith("server.port: must be a whole number");

@@ -388,11 +388,11 @@ class EmbeddingWorkerTest {
         Stub stub = new Stub();
         Hold hold = stub.holdFirstCall(texts -> true);
         // The documents are written through node A, which embeds nothing, so node B's one worker
-        // later claims all three in a single batch.
+        // later claims all three in a single batch (one slice per organization, so three of them).
         try (TestServer a = TestServer.start(); Sql sql = new Sql(a.database())) {
-            Org o = org(a.api(), "Shutdown");
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
+                Org o = org(a.api(), "Shutdown " + i);
                 ids.add(create(a.api(), o, "Shutdown document " + i, "Claimed when the node stops."));
             }
             TestServer b = TestServer.startOn(a.database(),
