@@ -210,6 +210,12 @@ public final class TieredCache<V> {
         return name;
     }
 
+    /** This node's L1 entries as they stand after pending evictions (for tests of its bounds). */
+    java.util.Map<String, Optional<V>> l1Snapshot() {
+        l1.synchronous().cleanUp();
+        return java.util.Map.copyOf(l1.synchronous().asMap());
+    }
+
     private Optional<V> load(String key, Supplier<Optional<V>> loader, long started) {
         Optional<Redis> redis = caches.redis();
         String k = caches.redisKey(name, key);
