@@ -160,6 +160,22 @@ class BoundedResponsesTest extends ServerTest {
         }
     }
 
+    @Test
+    void search_results_with_large_metadata_stop_at_the_budget() {
+        var s = api.newUser("Hits");
+        String org = api.newOrg(s, "hits");
+        String base = "/api/v1/organizations/" + org + "/content";
+        for (int i = 0; i < 3; i++) {
+            assertThat(api.post(base, s.token(), Map.of("title", "lighthouse " + i, "body", "keepers and lamps",
+                    "metadata", Map.of("blob", "y".repeat(600_000)))).status()).isEqualTo(201);
+        }
+        var r = api.post(base + "/search", s.token(), Map.of("query", "lighthouse", "mode", "keyword"));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.bytes().length).as("bytes of the results").isLessThanOrEqualTo(BUDGET);
+        assertThat(r.json().get("data")).hasSize(1);
+        assertThat(r.json().get("truncated").asBoolean()).isTrue();
+    }
+
     private static List<String> redis(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", "6379"));
         cmd.addAll(List.of(args));
