@@ -37,7 +37,7 @@ public class CursorBench {
     public void setup() {
         byte[] secret = new byte[32];
         new Random(7).nextBytes(secret);
-        cursors = new Cursors(secret);
+        cursors = new Cursors(secret, 1 << 20);
         // The shape Contents.list uses: feature, organization, optional tag filter.
         scope = "content:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b:quarterly";
         position = new Cursors.Position(Instant.parse("2026-01-15T09:30:00.123456Z"),

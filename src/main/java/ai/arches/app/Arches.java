@@ -108,7 +108,7 @@ public final class Arches implements AutoCloseable {
 
             byte[] secret = secret(cfg.auth());
             Tokens tokens = new Tokens(secret, cfg.auth().issuer(), cfg.auth().accessTokenTtl(), clock);
-            Cursors cursors = new Cursors(derive(secret, "cursor"));
+            Cursors cursors = new Cursors(derive(secret, "cursor"), cfg.server().maxPageBytes());
             JsonIo io = new JsonIo(cfg.server().maxBody(), cfg.server().compressionMinSize());
             ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches);
             RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
@@ -117,7 +117,7 @@ public final class Arches implements AutoCloseable {
             Passages passages = new Passages(cfg.embedding().passageWords(), cfg.embedding().passageOverlap());
             Contents contents = new Contents(db, cursors, clock, caches, passages);
             VectorIndex vectorIndex = VectorIndex.ensure(db.dataSource(), cfg.search());
-            Search search = new Search(db, embedder, caches, cfg.search());
+            Search search = new Search(db, embedder, caches, cfg.search(), cfg.server().maxPageBytes());
             background.add(search);
             background.add(new EmbeddingWorker(contents, embedder, passages, cfg.embedding(), metrics.registry()));
             Workflows workflows = new Workflows(db, cursors, clock);

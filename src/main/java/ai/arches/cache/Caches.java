@@ -94,7 +94,8 @@ public final class Caches implements AutoCloseable {
     private <V> TieredCache<V> cache(String name, JavaType type, ToLongFunction<V> version, Duration l1Ttl,
                                      Duration l2Ttl) {
         return (TieredCache<V>) caches.computeIfAbsent(name, n -> new TieredCache<>(n, this, type, json, version,
-                l1Ttl, l2Ttl, cfg.negativeTtl(), cfg.l1MaxEntries(), registry, loaders));
+                l1Ttl, l2Ttl, cfg.negativeTtl(),
+                new TieredCache.Limits(cfg.l1MaxEntries(), cfg.l1MaxBytes(), cfg.l2MaxValueBytes()), registry, loaders));
     }
 
     public ObjectMapper json() {

@@ -35,6 +35,11 @@ import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
  * began. Write-through puts carry a version (the row's updated_at) and Redis keeps the newer.
  *
  * <p>L1 is used only while {@link Caches} says it can be trusted (the node hears invalidations).
+ *
+ * <p>Size: L1 entries weigh their JSON size (at least maxBytes / maxEntries each, so both bounds
+ * hold), so a few large documents cannot fill the heap. A value whose JSON exceeds the L2 cap is
+ * never written to Redis: a fill just releases its lease, and a write-through deletes the older
+ * copy instead, so Redis never serves a version older than the database's.
  */
 public final class TieredCache<V> {
     private static final String FILL = """
@@ -53,7 +58,15 @@ public final class TieredCache<V> {
             redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
             redis.call('DEL', KEYS[2])
             return 1""";
+    private static final String RELEASE = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then
+              return redis.call('DEL', KEYS[1])
+            end
+            return 0""";
     private static final String ABSENT = "-";
+
+    /** Bounds of each L1 (entries and bytes) and of one Redis value. */
+    record Limits(long l1MaxEntries, long l1MaxBytes, long l2MaxValueBytes) {}
 
     private final String name;
     private final Caches caches;
@@ -69,10 +82,16 @@ public final class TieredCache<V> {
     private final Counter l2Hits;
     private final Counter l2Misses;
     private final Counter loads;
+    private final Counter l2Oversize;
+    private final long l2MaxValueBytes;
+    private final int minWeight;
 
     TieredCache(String name, Caches caches, JavaType type, ObjectMapper json, ToLongFunction<V> version,
-                Duration l1Ttl, Duration l2Ttl, Duration negativeTtl, long maxSize, MeterRegistry registry,
+                Duration l1Ttl, Duration l2Ttl, Duration negativeTtl, Limits limits, MeterRegistry registry,
                 Executor loaders) {
+        long maxSize = limits.l1MaxEntries();
+        this.l2MaxValueBytes = limits.l2MaxValueBytes();
+        this.minWeight = (int) Math.max(1, Math.min(Integer.MAX_VALUE, limits.l1MaxBytes() / maxSize));
         this.name = name;
         this.caches = caches;
         this.type = type;
@@ -84,7 +103,8 @@ public final class TieredCache<V> {
         long l1Nanos = l1Ttl.toNanos();
         long negNanos = Math.min(negativeTtl.toNanos(), l1Nanos);
         this.l1 = Caffeine.newBuilder()
-                .maximumSize(maxSize)
+                .maximumWeight(Math.max(limits.l1MaxBytes(), minWeight))
+                .weigher((String key, Optional<V> value) -> weight(key, value))
                 .expireAfter(new Expiry<String, Optional<V>>() {
                     @Override
                     public long expireAfterCreate(String key, Optional<V> value, long now) {
@@ -112,6 +132,9 @@ public final class TieredCache<V> {
                 .description("Cache lookups by level and result").register(registry);
         this.loads = Counter.builder("cache.loads").tag("cache", name)
                 .description("Loads that reached the system of record").register(registry);
+        this.l2Oversize = Counter.builder("cache.l2.oversize").tag("cache", name)
+                .description("Values not written to Redis because they exceed cache.l2_max_value_bytes")
+                .register(registry);
     }
 
     /** The value for {@code key}: from L1, else L2, else {@code loader} (absent is cached too). */
@@ -142,8 +165,16 @@ public final class TieredCache<V> {
     public void put(String key, V value) {
         String k = caches.redisKey(name, key);
         long v = version.applyAsLong(value);
-        boolean ok = caches.redis().map(r -> r.eval(PUT_NEWER, new String[] {k, lease(k)}, encode(value, v),
-                Long.toString(v), Long.toString(jitter(l2Ttl.toMillis()))).isPresent()).orElse(true);
+        boolean ok = caches.redis().map(r -> {
+            String encoded = encode(value, v);
+            if (utf8Length(encoded) > l2MaxValueBytes) {
+                // Too large for Redis: the older copy there must go, or it would be served.
+                l2Oversize.increment();
+                return r.delete(k, lease(k));
+            }
+            return r.eval(PUT_NEWER, new String[] {k, lease(k)}, encoded, Long.toString(v),
+                    Long.toString(jitter(l2Ttl.toMillis()))).isPresent();
+        }).orElse(true);
         if (!ok) {
             caches.markDirty();
         }
@@ -179,6 +210,12 @@ public final class TieredCache<V> {
         return name;
     }
 
+    /** This node's L1 entries as they stand after pending evictions (for tests of its bounds). */
+    java.util.Map<String, Optional<V>> l1Snapshot() {
+        l1.synchronous().cleanUp();
+        return java.util.Map.copyOf(l1.synchronous().asMap());
+    }
+
     private Optional<V> load(String key, Supplier<Optional<V>> loader, long started) {
         Optional<Redis> redis = caches.redis();
         String k = caches.redisKey(name, key);
@@ -197,9 +234,58 @@ public final class TieredCache<V> {
         if (leased) {
             long ttl = jitter(value.isPresent() ? l2Ttl.toMillis() : negativeTtl.toMillis());
             String encoded = value.map(v -> encode(v, version.applyAsLong(v))).orElse(ABSENT);
-            redis.get().eval(FILL, new String[] {k, lease(k)}, token, encoded, Long.toString(ttl));
+            if (utf8Length(encoded) > l2MaxValueBytes) {
+                l2Oversize.increment();
+                redis.get().eval(RELEASE, new String[] {lease(k)}, token);
+            } else {
+                redis.get().eval(FILL, new String[] {k, lease(k)}, token, encoded, Long.toString(ttl));
+            }
         }
         return value;
+    }
+
+    /** An entry's L1 weight: its JSON bytes and key, never less than the per-entry share. */
+    private int weight(String key, Optional<V> value) {
+        long bytes = key.length() + value.map(v -> {
+            try {
+                var counter = new CountingStream();
+                json.writeValue(counter, v);
+                return counter.count;
+            } catch (java.io.IOException e) {
+                return 0L;
+            }
+        }).orElse(0L);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(minWeight, bytes));
+    }
+
+    /** UTF-8 bytes of {@code s}, as Redis will store it, without encoding it. */
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800 || Character.isSurrogate(c)) {
+                n += 2; // a surrogate pair is 4 bytes: 2 per half
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    private static final class CountingStream extends java.io.OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
     }
 
     private String encode(V value, long v) {

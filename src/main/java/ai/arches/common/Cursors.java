@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -20,12 +21,19 @@ import javax.crypto.spec.SecretKeySpec;
  * and a truncated HMAC over that position and the list's scope (the organization and filters),
  * so a tampered cursor, or one taken from another list, is rejected rather than silently
  * reading from an arbitrary position. Thread-safe: a Mac is made per call.
+ *
+ * <p>A page also stops at a byte budget ({@code server.max_page_bytes}): when the next item
+ * would take the page past it, the page ends and its cursor continues from the last item it
+ * holds. The first item is always included (one document is bounded by the request size limit),
+ * so a walk always advances.
  */
 public final class Cursors {
     public static final int DEFAULT_LIMIT = 20;
     public static final int MAX_LIMIT = 100;
     private static final int MAC_BYTES = 12;
     private static final int PAYLOAD_BYTES = 8 + 16;
+    /** {"data":[],"nextCursor":"..."} around the items, with room to spare. */
+    private static final long ENVELOPE_BYTES = 128;
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
@@ -41,9 +49,15 @@ public final class Cursors {
     }
 
     private final SecretKeySpec key;
+    private final long maxPageBytes;
 
-    public Cursors(byte[] secret) {
+    public Cursors(byte[] secret, long maxPageBytes) {
         this.key = new SecretKeySpec(secret, "HmacSHA256");
+        this.maxPageBytes = maxPageBytes;
+    }
+
+    public long maxPageBytes() {
+        return maxPageBytes;
     }
 
     public PageRequest request(String scope, String limitParam, String cursorParam) {
@@ -70,6 +84,32 @@ public final class Cursors {
         }
         List<T> data = rows.subList(0, request.limit());
         return new Page<>(List.copyOf(data), encode(scope, position.apply(data.getLast())));
+    }
+
+    /**
+     * Cuts the over-fetched rows to a page of at most {@code limit} items whose JSON
+     * ({@code bytes} per item) stays within the byte budget. {@code sourceCut} says the query
+     * already stopped early for the budget, so more rows may follow even if fewer than
+     * {@code limit + 1} came; then the page gets a cursor (the next page may be empty).
+     */
+    public <T> Page<T> page(String scope, PageRequest request, List<T> rows, Function<T, Position> position,
+                            ToLongFunction<T> bytes, boolean sourceCut) {
+        int max = Math.min(rows.size(), request.limit());
+        long used = ENVELOPE_BYTES;
+        int n = 0;
+        while (n < max) {
+            long size = bytes.applyAsLong(rows.get(n)) + 1;
+            if (n > 0 && used + size > maxPageBytes) {
+                break;
+            }
+            used += size;
+            n++;
+        }
+        if (n == 0 || (n == rows.size() && !sourceCut)) {
+            return new Page<>(List.copyOf(rows), null);
+        }
+        List<T> data = List.copyOf(rows.subList(0, n));
+        return new Page<>(data, encode(scope, position.apply(data.getLast())));
     }
 
     public String encode(String scope, Position p) {

@@ -10,7 +10,8 @@ import java.util.logging.Level;
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
                            Auth auth, Log log, Embedding embedding, Search search) {
 
-    public record Server(String host, int port, long maxBody, int compressionMinSize) {}
+    /** {@code maxPageBytes}: a list page or search result stops adding items before passing it. */
+    public record Server(String host, int port, long maxBody, int compressionMinSize, long maxPageBytes) {}
 
     public record Database(String url, String user, String password, boolean migrate,
                            Duration statementTimeout, Pool pool) {}
@@ -25,7 +26,12 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
         }
     }
 
-    public record Cache(Duration l1Ttl, long l1MaxEntries, Duration l2Ttl, Duration negativeTtl) {}
+    /**
+     * {@code l1MaxEntries} and {@code l1MaxBytes} bound each named L1 cache; a value whose JSON is
+     * larger than {@code l2MaxValueBytes} is not written to Redis.
+     */
+    public record Cache(Duration l1Ttl, long l1MaxEntries, Duration l2Ttl, Duration negativeTtl, long l1MaxBytes,
+                        long l2MaxValueBytes) {}
 
     public record RateLimit(boolean enabled, Duration window, int maxRequests, Duration loginWindow,
                             int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress) {}

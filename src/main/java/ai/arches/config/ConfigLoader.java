@@ -101,7 +101,13 @@ public final class ConfigLoader {
                 string("server.host", false),
                 integer("server.port", 0, 65_535),
                 size("server.max_body", 1024, 1L << 30),
-                integer("server.compression_min_size", 0, 1 << 30));
+                integer("server.compression_min_size", 0, 1 << 30),
+                size("server.max_page_bytes", 64L << 10, 1L << 30));
+        // A page always carries one item, so below a document's size the budget would not hold.
+        if (server.maxPageBytes() < server.maxBody()) {
+            throw new ConfigException("server.max_page_bytes",
+                    "must be at least server.max_body (" + server.maxBody() + " bytes), was " + server.maxPageBytes());
+        }
         String redisUrl = string("redis.url", true);
         if (!redisUrl.isBlank() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
             throw new ConfigException("redis.url", "must start with redis:// or rediss://, or be empty");
@@ -116,7 +122,9 @@ public final class ConfigLoader {
                 duration("cache.l1_ttl", Duration.ofMillis(100), Duration.ofHours(1)),
                 integer("cache.l1_max_entries", 100, 100_000_000),
                 duration("cache.l2_ttl", Duration.ofSeconds(1), Duration.ofDays(1)),
-                duration("cache.negative_ttl", Duration.ofMillis(100), Duration.ofHours(1)));
+                duration("cache.negative_ttl", Duration.ofMillis(100), Duration.ofHours(1)),
+                size("cache.l1_max_bytes", 1L << 20, 64L << 30),
+                size("cache.l2_max_value_bytes", 1L << 10, 512L << 20));
         var rateLimit = new ArchesConfig.RateLimit(
                 bool("rate_limit.enabled"),
                 duration("rate_limit.window", Duration.ofSeconds(1), Duration.ofDays(1)),

@@ -72,8 +72,11 @@ public final class ContentRoutes {
     private void list(ServerRequest req, ServerResponse res) {
         Access access = orgs.access(req);
         Optional<String> tag = req.query().first("tag").asOptional().map(ContentRoutes::tag);
-        io.send(req, res, Status.OK_200, contents.list(access, tag, req.query().first("limit").orElse(null),
-                req.query().first("cursor").orElse(null)), Content.FIELDS);
+        // Whole bodies only on request: a page of summaries is small whatever the documents' size.
+        var fields = JsonIo.fields(req, ContentSummary.FIELDS);
+        boolean withBody = fields != null && fields.contains("body");
+        io.send(req, res, Status.OK_200, contents.list(access, tag, withBody, req.query().first("limit").orElse(null),
+                req.query().first("cursor").orElse(null)), ContentSummary.FIELDS);
     }
 
     private void get(ServerRequest req, ServerResponse res) {

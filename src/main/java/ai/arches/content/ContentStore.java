@@ -35,6 +35,14 @@ final class ContentStore {
             object(rs.getString("metadata")), rs.getString("embedding_status"), Rows.uuid(rs, "created_by"),
             Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
 
+    /** The summary's columns: the body cut to an excerpt by PostgreSQL, so whole bodies stay there. */
+    private static final String SUMMARY_COLUMNS = """
+            id, organization_id, title, left(body, %d) AS excerpt, length(body) AS body_length, type, mime_type,
+            tags, metadata, embedding_status, created_by, created_at, updated_at""".formatted(ContentSummary.EXCERPT_CHARS);
+
+    private static final RowMapper<ContentSummary> SUMMARY = summary(false);
+    private static final RowMapper<ContentSummary> SUMMARY_WITH_BODY = summary(true);
+
     /** Inserts the row and returns metadata as jsonb stored it (keys reordered, duplicates gone). */
     ObjectNode insert(Handle h, Content c) {
         String stored = h.createQuery("""
@@ -57,17 +65,32 @@ final class ContentStore {
                 .bind("id", id).bind("org", org).map(CONTENT).findOne();
     }
 
-    /** One page, newest first, optionally only rows carrying {@code tag} (the GIN index serves @>). */
-    List<Content> list(Handle h, UUID org, Optional<String> tag, Cursors.PageRequest page) {
-        String sql = "SELECT " + COLUMNS + " FROM content WHERE organization_id = :org"
+    /**
+     * One page of summaries, newest first, optionally only rows carrying {@code tag} (the GIN index
+     * serves @>), with whole bodies only when {@code withBody}; rows past {@code budget} estimated
+     * bytes stay in the database (see {@link Keyset#withinBudget}).
+     */
+    Keyset.Budgeted<ContentSummary> list(Handle h, UUID org, Optional<String> tag, Cursors.PageRequest page,
+                                         boolean withBody, long budget) {
+        // octet_length reads a stored value's size without detoasting it.
+        String est = "octet_length(title) + " + (withBody ? "octet_length(body)" : "0")
+                + " + octet_length(metadata::text)";
+        String sql = Keyset.withinBudget("SELECT " + SUMMARY_COLUMNS + (withBody ? ", body" : "") + ", " + est
+                + " AS est FROM content WHERE organization_id = :org"
                 + (tag.isPresent() ? " AND tags @> ARRAY[:tag]::text[]" : "")
                 + Keyset.after(page, "created_at", "id")
-                + " ORDER BY created_at DESC, id DESC LIMIT :fetch";
+                + " ORDER BY created_at DESC, id DESC LIMIT :fetch");
         var q = Keyset.bind(h.createQuery(sql), page)
-                .define(Database.QUERY_TYPE, "content.list")
-                .bind("org", org);
+                .define(Database.QUERY_TYPE, withBody ? "content.list_bodies" : "content.list")
+                .bind("org", org).bind("budget", budget);
         tag.ifPresent(t -> q.bind("tag", t));
-        return q.map(CONTENT).list();
+        RowMapper<ContentSummary> mapper = withBody ? SUMMARY_WITH_BODY : SUMMARY;
+        long[] innerRows = {0};
+        List<ContentSummary> rows = q.map((rs, ctx) -> {
+            innerRows[0] = rs.getLong("inner_rows");
+            return mapper.map(rs, ctx);
+        }).list();
+        return new Keyset.Budgeted<>(rows, rows.size() < innerRows[0]);
     }
 
     /** The current title and body, row-locked until the transaction ends. */
@@ -130,6 +153,15 @@ final class ContentStore {
         return h.createUpdate("DELETE FROM content WHERE id = :id AND organization_id = :org")
                 .define(Database.QUERY_TYPE, "content.delete")
                 .bind("id", id).bind("org", org).execute() == 1;
+    }
+
+    private static RowMapper<ContentSummary> summary(boolean withBody) {
+        return (rs, ctx) -> new ContentSummary(
+                Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("title"), rs.getString("excerpt"),
+                rs.getInt("body_length"), withBody ? rs.getString("body") : null, rs.getString("type"),
+                rs.getString("mime_type"), Rows.strings(rs, "tags"), object(rs.getString("metadata")),
+                rs.getString("embedding_status"), Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"),
+                Rows.instant(rs, "updated_at"));
     }
 
     private static String text(ObjectNode metadata) {

@@ -16,6 +16,7 @@ import ai.arches.cache.Caches;
 import ai.arches.cache.TieredCache;
 import ai.arches.db.Database;
 import ai.arches.embedding.Passages;
+import ai.arches.http.Json;
 import ai.arches.organizations.Access;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,7 +45,7 @@ public final class Contents {
     /** Documents by (organization, id): the organization is in the key, so no entry crosses tenants. */
     private final TieredCache<Content> byId;
     /** List pages under the organization's content namespace, which every write bumps. */
-    private final TieredCache<Page<Content>> pages;
+    private final TieredCache<Page<ContentSummary>> pages;
 
     public Contents(Database db, Cursors cursors, Clock clock, Caches caches, Passages passages) {
         this.db = db;
@@ -55,7 +56,7 @@ public final class Contents {
         this.caches = caches;
         this.byId = caches.cache("content", Content.class, c -> ChronoUnit.MICROS.between(Instant.EPOCH, c.updatedAt()));
         this.pages = caches.cache("content-pages",
-                caches.json().getTypeFactory().constructParametricType(Page.class, Content.class), p -> 0L);
+                caches.json().getTypeFactory().constructParametricType(Page.class, ContentSummary.class), p -> 0L);
     }
 
     public Content create(Access access, Draft d) {
@@ -82,20 +83,27 @@ public final class Contents {
         return byId.get(key(org, id), () -> db.withHandle(h -> store.get(h, org, id))).orElseThrow(Contents::notFound);
     }
 
-    /** Newest first; with a tag, only documents carrying it. */
-    public Page<Content> list(Access access, Optional<String> tag, String limit, String cursor) {
+    /**
+     * Newest first; with a tag, only documents carrying it. Items are summaries (an excerpt, not
+     * the body) unless {@code withBody}; either way the page ends at the byte budget.
+     */
+    public Page<ContentSummary> list(Access access, Optional<String> tag, boolean withBody, String limit,
+                                     String cursor) {
         UUID org = access.organizationId();
         // The tag is part of the scope, so a cursor from one filtered list is refused by another.
         String scope = "content:" + org + tag.map(t -> ":" + t).orElse("");
         var page = cursors.request(scope, limit, cursor);
-        java.util.function.Supplier<Page<Content>> load = () -> cursors.page(scope, page,
-                db.withHandle(h -> store.list(h, org, tag, page)), c -> new Cursors.Position(c.createdAt(), c.id()));
+        java.util.function.Supplier<Page<ContentSummary>> load = () -> {
+            var rows = db.withHandle(h -> store.list(h, org, tag, page, withBody, cursors.maxPageBytes()));
+            return cursors.page(scope, page, rows.rows(), c -> new Cursors.Position(c.createdAt(), c.id()),
+                    Json::size, rows.cut());
+        };
         long version = caches.namespace(namespace(org));
         if (version < 0) {
             return load.get();
         }
-        String key = org + "@" + version + ":" + page.limit() + ":" + (cursor == null ? "" : cursor) + ":"
-                + tag.orElse("");
+        String key = org + "@" + version + ":" + page.limit() + ":" + (withBody ? "body" : "summary") + ":"
+                + (cursor == null ? "" : cursor) + ":" + tag.orElse("");
         return pages.get(key, () -> Optional.of(load.get())).orElseThrow();
     }
 

@@ -21,6 +21,7 @@ import ai.arches.common.ServiceUnavailableException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.db.Database;
 import ai.arches.embedding.Embedder;
+import ai.arches.http.Json;
 import ai.arches.organizations.Access;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -49,13 +50,16 @@ public final class Search implements AutoCloseable {
     private final QueryVectors vectors;
     private final ArchesConfig.Search cfg;
     private final Caches caches;
+    /** server.max_page_bytes: a hit's metadata can be as large as a document, so results stop there. */
+    private final long maxPageBytes;
     private final TieredCache<SearchHit[]> results;
     /** Vector passages per organization, to choose exact scan or index; approximate is enough. */
     private final Cache<UUID, Long> sizes = Caffeine.newBuilder().maximumSize(100_000)
             .expireAfterWrite(Duration.ofSeconds(30)).build();
 
-    public Search(Database db, Embedder embedder, Caches caches, ArchesConfig.Search cfg) {
+    public Search(Database db, Embedder embedder, Caches caches, ArchesConfig.Search cfg, long maxPageBytes) {
         this.db = db;
+        this.maxPageBytes = maxPageBytes;
         this.store = new SearchStore(cfg);
         this.vectors = new QueryVectors(embedder, caches, cfg.queryEmbedConcurrency(), cfg.queryVectorTtl(),
                 cfg.queryEmbedTimeout(), cfg.queryEmbedQueue());
@@ -79,7 +83,7 @@ public final class Search implements AutoCloseable {
                 }
                 // Hybrid with the provider down: keyword results are still worth giving (uncached).
                 List<SearchHit> hits = db.inTransaction(h -> keywordHits(h, org, r));
-                return new SearchResults(hits, "keyword", (System.nanoTime() - start) / 1_000_000);
+                return results(hits, "keyword", start);
             }
         }
         String v = vector;
@@ -91,7 +95,7 @@ public final class Search implements AutoCloseable {
             String key = org + "@" + version + ":" + digest(r);
             hits = List.of(results.get(key, () -> Optional.of(run(org, r, v).toArray(SearchHit[]::new))).orElseThrow());
         }
-        return new SearchResults(hits, r.mode().wire(), (System.nanoTime() - start) / 1_000_000);
+        return results(hits, r.mode().wire(), start);
     }
 
     /** Documents nearest to this one (by its mean vector), itself excluded. */
@@ -104,7 +108,23 @@ public final class Search implements AutoCloseable {
             List<SearchStore.Match> m = semantic(h, org, vector, SearchRequest.Filters.NONE, id, limit);
             return hits(h, org, m, limit, Optional.empty(), null, null);
         });
-        return new SearchResults(hits, "semantic", (System.nanoTime() - start) / 1_000_000);
+        return results(hits, "semantic", start);
+    }
+
+    /** The best hits that fit the byte budget (the first always does); {@code truncated} if any did not. */
+    private SearchResults results(List<SearchHit> hits, String mode, long start) {
+        long used = 256;
+        int n = 0;
+        while (n < hits.size()) {
+            long size = Json.size(hits.get(n)) + 1;
+            if (n > 0 && used + size > maxPageBytes) {
+                break;
+            }
+            used += size;
+            n++;
+        }
+        return new SearchResults(List.copyOf(hits.subList(0, n)), mode, (System.nanoTime() - start) / 1_000_000,
+                n < hits.size());
     }
 
     private List<SearchHit> run(UUID org, SearchRequest r, String v) {

@@ -58,8 +58,12 @@ public final class WorkflowRoutes {
     private void list(ServerRequest req, ServerResponse res) {
         Access access = orgs.access(req);
         Optional<WorkflowStatus> status = req.query().first("status").asOptional().map(WorkflowRoutes::status);
-        io.send(req, res, Status.OK_200, workflows.list(access, status, req.query().first("limit").orElse(null),
-                req.query().first("cursor").orElse(null)), Workflow.FIELDS);
+        // Whole graphs only on request: a page of summaries is small whatever the graphs' size.
+        var fields = JsonIo.fields(req, WorkflowSummary.FIELDS);
+        boolean withDefinition = fields != null && fields.contains("definition");
+        io.send(req, res, Status.OK_200, workflows.list(access, status, withDefinition,
+                req.query().first("limit").orElse(null), req.query().first("cursor").orElse(null)),
+                WorkflowSummary.FIELDS);
     }
 
     private void get(ServerRequest req, ServerResponse res) {

@@ -27,6 +27,12 @@ final class WorkflowStore {
             rs.getString("description"), definition(rs.getString("definition")), rs.getString("status"),
             Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
 
+    /** Graph sizes computed by PostgreSQL, so a list never carries the graphs themselves. */
+    private static final String SUMMARY_COLUMNS = """
+            id, organization_id, name, description, jsonb_array_length(definition -> 'nodes') AS node_count,
+            coalesce(jsonb_array_length(definition -> 'edges'), 0) AS edge_count, status, created_by, created_at,
+            updated_at""";
+
     /** Inserts the row and returns the definition as jsonb stored it (config keys reordered). */
     Definition insert(Handle h, Workflow w) {
         String stored = h.createQuery("""
@@ -49,17 +55,33 @@ final class WorkflowStore {
                 .bind("id", id).bind("org", org).map(WORKFLOW).findOne();
     }
 
-    /** One page, newest first; with a status, idx_workflows_org_status serves the whole range. */
-    List<Workflow> list(Handle h, UUID org, Optional<WorkflowStatus> status, Cursors.PageRequest page) {
-        String sql = "SELECT " + COLUMNS + " FROM workflows WHERE organization_id = :org"
+    /**
+     * One page of summaries, newest first; with a status, idx_workflows_org_status serves the whole
+     * range. Definitions only when {@code withDefinition}; rows past {@code budget} estimated bytes
+     * stay in the database (see {@link Keyset#withinBudget}).
+     */
+    Keyset.Budgeted<WorkflowSummary> list(Handle h, UUID org, Optional<WorkflowStatus> status,
+                                          Cursors.PageRequest page, boolean withDefinition, long budget) {
+        String est = "octet_length(name) + octet_length(description)"
+                + (withDefinition ? " + octet_length(definition::text)" : "");
+        String sql = Keyset.withinBudget("SELECT " + SUMMARY_COLUMNS + (withDefinition ? ", definition" : "")
+                + ", " + est + " AS est FROM workflows WHERE organization_id = :org"
                 + (status.isPresent() ? " AND status = :status" : "")
                 + Keyset.after(page, "created_at", "id")
-                + " ORDER BY created_at DESC, id DESC LIMIT :fetch";
+                + " ORDER BY created_at DESC, id DESC LIMIT :fetch");
         var q = Keyset.bind(h.createQuery(sql), page)
-                .define(Database.QUERY_TYPE, "workflows.list")
-                .bind("org", org);
+                .define(Database.QUERY_TYPE, withDefinition ? "workflows.list_definitions" : "workflows.list")
+                .bind("org", org).bind("budget", budget);
         status.ifPresent(s -> q.bind("status", s.wire()));
-        return q.map(WORKFLOW).list();
+        long[] innerRows = {0};
+        List<WorkflowSummary> rows = q.map((rs, ctx) -> {
+            innerRows[0] = rs.getLong("inner_rows");
+            return new WorkflowSummary(Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("name"),
+                    rs.getString("description"), rs.getInt("node_count"), rs.getInt("edge_count"),
+                    withDefinition ? definition(rs.getString("definition")) : null, rs.getString("status"),
+                    Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
+        }).list();
+        return new Keyset.Budgeted<>(rows, rows.size() < innerRows[0]);
     }
 
     /** Applies the present fields in one statement; empty when no such workflow. */

@@ -12,6 +12,7 @@ import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
 import ai.arches.common.Page;
 import ai.arches.db.Database;
+import ai.arches.http.Json;
 import ai.arches.organizations.Access;
 
 /**
@@ -51,14 +52,19 @@ public final class Workflows {
         return db.withHandle(h -> store.get(h, access.organizationId(), id)).orElseThrow(Workflows::notFound);
     }
 
-    /** Newest first; with a status, only workflows in it. */
-    public Page<Workflow> list(Access access, Optional<WorkflowStatus> status, String limit, String cursor) {
+    /**
+     * Newest first; with a status, only workflows in it. Items are summaries (graph sizes, not
+     * graphs) unless {@code withDefinition}; either way the page ends at the byte budget.
+     */
+    public Page<WorkflowSummary> list(Access access, Optional<WorkflowStatus> status, boolean withDefinition,
+                                      String limit, String cursor) {
         UUID org = access.organizationId();
         // The filter is part of the scope, so a cursor from one filtered list is refused by another.
         String scope = "workflows:" + org + status.map(s -> ":" + s.wire()).orElse("");
         var page = cursors.request(scope, limit, cursor);
-        return cursors.page(scope, page, db.withHandle(h -> store.list(h, org, status, page)),
-                w -> new Cursors.Position(w.createdAt(), w.id()));
+        var rows = db.withHandle(h -> store.list(h, org, status, page, withDefinition, cursors.maxPageBytes()));
+        return cursors.page(scope, page, rows.rows(), w -> new Cursors.Position(w.createdAt(), w.id()), Json::size,
+                rows.cut());
     }
 
     public Workflow update(Access access, UUID id, Changes changes) {

@@ -104,6 +104,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void response_and_cache_size_bounds_have_defaults_and_limits() {
+        ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
+        assertThat(c.server().maxPageBytes()).isEqualTo(1L << 20);
+        assertThat(c.cache().l1MaxBytes()).isEqualTo(64L << 20);
+        assertThat(c.cache().l2MaxValueBytes()).isEqualTo(256L << 10);
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_MAX_PAGE_BYTES", "1KiB"), Map.of()))
+                .hasMessage("server.max_page_bytes: must be between 65536 and 1073741824 bytes, was 1KiB");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_MAX_PAGE_BYTES", "512KiB"), Map.of()))
+                .hasMessage("server.max_page_bytes: must be at least server.max_body (1048576 bytes), was 524288");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_CACHE_L1_MAX_BYTES", "1KiB"), Map.of()))
+                .hasMessageStartingWith("cache.l1_max_bytes: must be between 1048576 and");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_CACHE_L2_MAX_VALUE_BYTES", "1GiB"), Map.of()))
+                .hasMessageStartingWith("cache.l2_max_value_bytes: must be between 1024 and 536870912 bytes");
+    }
+
+    @Test
     void unknown_arches_variables_are_errors_not_silently_ignored() {
         assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVR_PORT", "1"), Map.of()))
                 .hasMessageStartingWith("ARCHES_SERVR_PORT: no such setting");
