@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -16,12 +17,16 @@ import ai.arches.common.RateLimitStatus;
 import ai.arches.common.RateLimitedException;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
+import ai.arches.common.ServiceUnavailableException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.db.Database;
+import ai.arches.http.ClientAddress;
 import ai.arches.ratelimit.RateLimiter;
 
 import io.helidon.http.HeaderNames;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.helidon.webserver.http.ServerRequest;
 
 /**
@@ -49,12 +54,18 @@ public final class Auth {
     private final ArchesConfig.RateLimit limits;
 
     public Auth(Database db, ArchesConfig.Auth cfg, Tokens tokens, ApiKeys apiKeys, Clock clock, Caches caches,
-                RateLimiter limiter, ArchesConfig.RateLimit limits) {
+                RateLimiter limiter, ArchesConfig.RateLimit limits, MeterRegistry meters) {
         this.db = db;
         this.limiter = limiter;
         this.limits = limits;
         this.users = caches.cache("users", User.class, u -> ChronoUnit.MICROS.between(Instant.EPOCH, u.updatedAt()));
         this.passwords = new Passwords(cfg.password());
+        FunctionCounter.builder("auth.password.hashes", passwords, Passwords::hashesComputed)
+                .description("Argon2 hashes computed (registrations, logins, the start-up decoy)")
+                .register(meters);
+        FunctionCounter.builder("auth.password.refused", passwords, Passwords::refusedForLoad)
+                .description("Logins and registrations refused (503) because no hash slot freed up within auth.password.max_wait")
+                .register(meters);
         this.tokens = tokens;
         this.apiKeys = apiKeys;
         this.refreshTtl = cfg.refreshTokenTtl();
@@ -65,10 +76,35 @@ public final class Auth {
         return email.strip().toLowerCase(Locale.ROOT);
     }
 
-    public User register(String email, String name, String password) {
+    /**
+     * Creates an account. Registrations are counted per client address (each one costs an Argon2
+     * hash), and a taken email is refused before any hashing.
+     */
+    public User register(String email, String name, String password, ClientAddress from) {
+        Optional<RateLimiter.Reservation> slot = Optional.empty();
+        if (limits.enabled()) {
+            var r = limiter.reserve("register:address:" + from.limitKey(), limits.registerMaxPerAddress(),
+                    limits.registerWindow());
+            if (!r.granted()) {
+                throw new RateLimitedException("too many registrations from this address; try again in "
+                        + r.status().retryAfterSeconds() + " s", r.status());
+            }
+            slot = Optional.of(r);
+        }
+        String normalized = normalizeEmail(email);
+        if (db.withHandle(h -> store.emailTaken(h, normalized))) {
+            throw new ConflictException("an account with this email already exists");
+        }
         Instant now = now();
-        User user = new User(Ids.newId(), normalizeEmail(email), name, now, now);
-        String hash = passwords.hash(password);
+        User user = new User(Ids.newId(), normalized, name, now, now);
+        String hash;
+        try {
+            hash = passwords.hash(password);
+        } catch (ServiceUnavailableException busy) {
+            // Refused for load before any work: not held against the address.
+            slot.ifPresent(RateLimiter.Reservation::refund);
+            throw busy;
+        }
         boolean inserted = db.withHandle(h -> store.insertUser(h, user, hash));
         if (!inserted) {
             throw new ConflictException("an account with this email already exists");
@@ -77,45 +113,64 @@ public final class Auth {
     }
 
     /**
-     * Checks a password. Failed attempts are counted per account and per client address, each
-     * with its own limit; once either is spent, attempts are refused (429) before any password is
-     * hashed, until the window passes.
+     * Checks a password. Every attempt first reserves one failure from the account's budget and
+     * one from the client address's, before any hashing: with no token left it is refused (429)
+     * without a hash, so concurrent guesses can never get more evaluations than the limit. A
+     * reservation is given back unless the password turns out wrong (a success, or a refusal for
+     * load, is not a failure), so only failures use up the budget.
      */
-    public TokenPair login(String email, String password, String address) {
-        String account = "login:account:" + normalizeEmail(email);
-        String from = "login:address:" + address;
-        if (limits.enabled()) {
-            var a = limiter.peek(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
-            var b = limiter.peek(from, limits.loginMaxFailuresPerAddress(), limits.loginWindow());
-            if (!a.allowed() || !b.allowed()) {
-                var st = !a.allowed() ? a.status() : b.status();
-                throw new RateLimitedException("too many failed logins for this " + (!a.allowed() ? "account" : "address")
-                        + "; try again in " + st.retryAfterSeconds() + " s", st);
+    public TokenPair login(String email, String password, ClientAddress from) {
+        String normalized = normalizeEmail(email);
+        List<RateLimiter.Reservation> held = reserveFailure(normalized, from);
+        boolean wrong = false;
+        try {
+            var creds = db.withHandle(h -> store.credentials(h, normalized));
+            boolean ok;
+            if (creds.isEmpty()) {
+                passwords.verifyDecoy(password);
+                ok = false;
+            } else {
+                ok = passwords.verify(password, creds.get().passwordHash());
+            }
+            if (!ok) {
+                wrong = true;
+                throw new UnauthenticatedException("email or password is wrong");
+            }
+            UUID family = Ids.newId();
+            String refresh = tokens.randomSecret("rt_");
+            Instant now = now();
+            db.withHandle(h -> {
+                store.insertRefresh(h, creds.get().id(), family, Tokens.sha256(refresh), now, now.plus(refreshTtl));
+                return null;
+            });
+            return pair(creds.get().id(), family, refresh);
+        } finally {
+            if (!wrong) {
+                held.forEach(RateLimiter.Reservation::refund);
             }
         }
-        var creds = db.withHandle(h -> store.credentials(h, normalizeEmail(email)));
-        boolean ok;
-        if (creds.isEmpty()) {
-            passwords.verifyDecoy(password);
-            ok = false;
-        } else {
-            ok = passwords.verify(password, creds.get().passwordHash());
+    }
+
+    private List<RateLimiter.Reservation> reserveFailure(String email, ClientAddress from) {
+        if (!limits.enabled()) {
+            return List.of();
         }
-        if (!ok) {
-            if (limits.enabled()) {
-                limiter.take(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
-                limiter.take(from, limits.loginMaxFailuresPerAddress(), limits.loginWindow());
-            }
-            throw new UnauthenticatedException("email or password is wrong");
+        var account = limiter.reserve("login:account:" + email, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
+        if (!account.granted()) {
+            throw tooManyFailures("account", account.status());
         }
-        UUID family = Ids.newId();
-        String refresh = tokens.randomSecret("rt_");
-        Instant now = now();
-        db.withHandle(h -> {
-            store.insertRefresh(h, creds.get().id(), family, Tokens.sha256(refresh), now, now.plus(refreshTtl));
-            return null;
-        });
-        return pair(creds.get().id(), family, refresh);
+        var address = limiter.reserve("login:address:" + from.limitKey(), limits.loginMaxFailuresPerAddress(),
+                limits.loginWindow());
+        if (!address.granted()) {
+            account.refund();
+            throw tooManyFailures("address", address.status());
+        }
+        return List.of(account, address);
+    }
+
+    private static RateLimitedException tooManyFailures(String of, RateLimitStatus st) {
+        return new RateLimitedException("too many failed logins for this " + of + "; try again in "
+                + st.retryAfterSeconds() + " s", st);
     }
 
     private enum RefreshOutcome { OK, UNKNOWN, EXPIRED, REUSED }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import ai.arches.common.ForbiddenException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.http.ApiRouter;
+import ai.arches.http.ClientAddress;
 import ai.arches.http.Input;
 import ai.arches.http.JsonIo;
 
@@ -43,7 +44,7 @@ public final class AuthRoutes {
         String name = in.requiredString("name", 1, 200);
         String password = rawPassword(in, PASSWORD_MIN);
         in.validate();
-        User user = auth.register(email, name, password);
+        User user = auth.register(email, name, password, ClientAddress.of(req));
         res.header(HeaderNames.LOCATION, "/api/v1/users/me");
         io.send(req, res, Status.CREATED_201, user);
     }
@@ -54,7 +55,7 @@ public final class AuthRoutes {
         // Any non-empty password may be tried: a wrong one is 401, never a hint about the rules.
         String password = rawPassword(in, 1);
         in.validate();
-        io.send(req, res, Status.OK_200, auth.login(email, password, req.remotePeer().host()));
+        io.send(req, res, Status.OK_200, auth.login(email, password, ClientAddress.of(req)));
     }
 
     private void refresh(ServerRequest req, ServerResponse res) {

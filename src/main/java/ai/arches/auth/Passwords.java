@@ -5,6 +5,8 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import ai.arches.common.ServiceUnavailableException;
 import ai.arches.config.ArchesConfig;
@@ -16,8 +18,10 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * Argon2id password hashes in PHC string form ({@code $argon2id$v=19$m=..,t=..,p=..$salt$hash}),
  * computed by Bouncy Castle. Each hash holds {@code memory_kib} of memory and a core for tens of
  * milliseconds, so a fair semaphore bounds how many run at once; the rest queue in order instead
- * of thrashing the CPU. Verification uses the parameters stored in the hash, so raising the cost
- * later does not lock out existing users.
+ * of thrashing the CPU, but for at most {@code max_wait}: a request that cannot start its hash by
+ * then is refused (503 with Retry-After), so a flood of registrations or logins costs latecomers
+ * a quick refusal instead of an unbounded queue in front of every other login. Verification uses
+ * the parameters stored in the hash, so raising the cost later does not lock out existing users.
  */
 final class Passwords {
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
@@ -27,6 +31,10 @@ final class Passwords {
 
     private final ArchesConfig.Password cost;
     private final Semaphore gate;
+    private final long maxWaitNanos;
+    private final long retryAfterSeconds;
+    private final AtomicLong computed = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
     private final SecureRandom random = new SecureRandom();
     /** Verified against when the email is unknown, so timing does not reveal which emails exist. */
     private final String decoy;
@@ -34,6 +42,8 @@ final class Passwords {
     Passwords(ArchesConfig.Password cost) {
         this.cost = cost;
         this.gate = new Semaphore(cost.maxConcurrent(), true);
+        this.maxWaitNanos = cost.maxWait().toNanos();
+        this.retryAfterSeconds = Math.max(1, (cost.maxWait().toMillis() + 999) / 1000);
         this.decoy = hash("decoy-password-for-unknown-users");
     }
 
@@ -77,13 +87,31 @@ final class Passwords {
         verify(password, decoy);
     }
 
+    /** Argon2 computations started since construction (the decoy's included). */
+    long hashesComputed() {
+        return computed.get();
+    }
+
+    /** Requests refused because no hash slot freed up within {@code max_wait}. */
+    long refusedForLoad() {
+        return refused.get();
+    }
+
     private byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism, int len) {
+        boolean acquired;
+        // The timed tryAcquire honours the semaphore's fairness (the untimed one would barge).
         try {
-            gate.acquire();
+            acquired = gate.tryAcquire(maxWaitNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ServiceUnavailableException("interrupted while waiting to hash a password", e);
         }
+        if (!acquired) {
+            refused.incrementAndGet();
+            throw new ServiceUnavailableException("too many password checks in progress; retry in "
+                    + retryAfterSeconds + " s", retryAfterSeconds);
+        }
+        computed.incrementAndGet();
         try {
             Argon2Parameters params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                     .withVersion(Argon2Parameters.ARGON2_VERSION_13)

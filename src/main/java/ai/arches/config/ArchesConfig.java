@@ -10,7 +10,15 @@ import java.util.logging.Level;
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
                            Auth auth, Log log, Embedding embedding, Search search) {
 
-    public record Server(String host, int port, long maxBody, int compressionMinSize) {}
+    /**
+     * {@code trustedProxies}: the only peers whose Forwarded / X-Forwarded-For headers are
+     * believed when resolving a client's address (empty: none, the TCP peer is the client).
+     */
+    public record Server(String host, int port, long maxBody, int compressionMinSize, java.util.List<Cidr> trustedProxies) {
+        public Server {
+            trustedProxies = java.util.List.copyOf(trustedProxies);
+        }
+    }
 
     public record Database(String url, String user, String password, boolean migrate,
                            Duration statementTimeout, Pool pool) {}
@@ -28,12 +36,14 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
     public record Cache(Duration l1Ttl, long l1MaxEntries, Duration l2Ttl, Duration negativeTtl) {}
 
     public record RateLimit(boolean enabled, Duration window, int maxRequests, Duration loginWindow,
-                            int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress) {}
+                            int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress,
+                            int registerMaxPerAddress, Duration registerWindow) {}
 
     public record Auth(String tokenSecret, String issuer, Duration accessTokenTtl,
                        Duration refreshTokenTtl, Password password) {}
 
-    public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent) {}
+    /** {@code maxWait}: longest a request queues for a hash slot before it is refused with 503. */
+    public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent, Duration maxWait) {}
 
     public record Log(Level level, boolean access) {}
 

@@ -14,6 +14,7 @@ import ai.arches.common.ArchesException;
 import ai.arches.common.FieldError;
 import ai.arches.common.RateLimitStatus;
 import ai.arches.common.RateLimitedException;
+import ai.arches.common.ServiceUnavailableException;
 import ai.arches.observability.RequestId;
 
 import io.helidon.http.HeaderNames;
@@ -59,6 +60,9 @@ public final class Problems {
             if (req.context().get(RateLimitStatus.class).isEmpty()) {
                 req.context().register(limited.limit());
             }
+        }
+        if (e instanceof ServiceUnavailableException busy && busy.retryAfterSeconds().isPresent()) {
+            res.header(HeaderNames.RETRY_AFTER, Long.toString(busy.retryAfterSeconds().getAsLong()));
         }
         send(req, res, e.status(), e.type(), e.title(), e.getMessage(), e.errors());
     }
