@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -113,24 +114,38 @@ public final class Auth {
     }
 
     /**
-     * Checks a password. Every attempt first reserves one failure from the account's budget and
-     * one from the client address's, before any hashing: with no token left it is refused (429)
-     * without a hash, so concurrent guesses can never get more evaluations than the limit. A
-     * reservation is given back unless the password turns out wrong (a success, or a refusal for
-     * load, is not a failure), so only failures use up the budget.
+     * Checks a password. An attempt must hold one failure token from the account's budget and one
+     * from the client address's before its hash is computed; with none left it is refused (429)
+     * without hashing, so concurrent guesses never get more evaluations than the limit. The
+     * tokens are taken once a hash slot is held (not while queueing), so in-flight reservations
+     * are bounded by {@code auth.password.max_concurrent}, not by how many people log in at once
+     * from one address; a spent budget is refused at once, before queueing. The tokens are
+     * given back unless the password turns out wrong: only failures use up the budget.
      */
     public TokenPair login(String email, String password, ClientAddress from) {
         String normalized = normalizeEmail(email);
-        List<RateLimiter.Reservation> held = reserveFailure(normalized, from);
+        String account = "login:account:" + normalized;
+        String address = "login:address:" + from.limitKey();
+        if (limits.enabled()) {
+            refuseIfSpent(account, limits.loginMaxFailuresPerAccount(), "account");
+            refuseIfSpent(address, limits.loginMaxFailuresPerAddress(), "address");
+        }
+        List<RateLimiter.Reservation> held = new ArrayList<>(2);
+        Runnable reserve = () -> {
+            if (limits.enabled()) {
+                held.add(reserve(account, limits.loginMaxFailuresPerAccount(), "account"));
+                held.add(reserve(address, limits.loginMaxFailuresPerAddress(), "address"));
+            }
+        };
         boolean wrong = false;
         try {
             var creds = db.withHandle(h -> store.credentials(h, normalized));
             boolean ok;
             if (creds.isEmpty()) {
-                passwords.verifyDecoy(password);
+                passwords.verifyDecoy(password, reserve);
                 ok = false;
             } else {
-                ok = passwords.verify(password, creds.get().passwordHash());
+                ok = passwords.verify(password, creds.get().passwordHash(), reserve);
             }
             if (!ok) {
                 wrong = true;
@@ -151,21 +166,19 @@ public final class Auth {
         }
     }
 
-    private List<RateLimiter.Reservation> reserveFailure(String email, ClientAddress from) {
-        if (!limits.enabled()) {
-            return List.of();
+    private void refuseIfSpent(String key, int limit, String of) {
+        var d = limiter.available(key, limit, limits.loginWindow());
+        if (!d.allowed()) {
+            throw tooManyFailures(of, d.status());
         }
-        var account = limiter.reserve("login:account:" + email, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
-        if (!account.granted()) {
-            throw tooManyFailures("account", account.status());
+    }
+
+    private RateLimiter.Reservation reserve(String key, int limit, String of) {
+        var r = limiter.reserve(key, limit, limits.loginWindow());
+        if (!r.granted()) {
+            throw tooManyFailures(of, r.status());
         }
-        var address = limiter.reserve("login:address:" + from.limitKey(), limits.loginMaxFailuresPerAddress(),
-                limits.loginWindow());
-        if (!address.granted()) {
-            account.refund();
-            throw tooManyFailures("address", address.status());
-        }
-        return List.of(account, address);
+        return r;
     }
 
     private static RateLimitedException tooManyFailures(String of, RateLimitStatus st) {

@@ -50,12 +50,22 @@ final class Passwords {
     String hash(String password) {
         byte[] salt = new byte[SALT_BYTES];
         random.nextBytes(salt);
-        byte[] out = derive(password, salt, cost.memoryKib(), cost.iterations(), cost.parallelism(), HASH_BYTES);
+        byte[] out = derive(password, salt, cost.memoryKib(), cost.iterations(), cost.parallelism(), HASH_BYTES, () -> { });
         return "$argon2id$v=19$m=" + cost.memoryKib() + ",t=" + cost.iterations() + ",p=" + cost.parallelism()
                 + "$" + B64.encodeToString(salt) + "$" + B64.encodeToString(out);
     }
 
     boolean verify(String password, String phc) {
+        return verify(password, phc, () -> { });
+    }
+
+    /**
+     * Checks a password; {@code admitted} runs once a hash slot is held, just before the hash,
+     * and may refuse the attempt by throwing (then nothing is computed). Work that must be
+     * bounded by the slots rather than by the queue, such as holding a rate-limit reservation,
+     * belongs there.
+     */
+    boolean verify(String password, String phc, Runnable admitted) {
         String[] parts = phc.split("\\$");
         // ["", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash]
         if (parts.length != 6 || !parts[1].equals("argon2id")) {
@@ -78,13 +88,13 @@ final class Passwords {
         }
         byte[] salt = B64D.decode(parts[4]);
         byte[] expected = B64D.decode(parts[5]);
-        byte[] actual = derive(password, salt, m, t, p, expected.length);
+        byte[] actual = derive(password, salt, m, t, p, expected.length, admitted);
         return MessageDigest.isEqual(expected, actual);
     }
 
     /** Spends the same work as a real check, for unknown accounts. */
-    void verifyDecoy(String password) {
-        verify(password, decoy);
+    void verifyDecoy(String password, Runnable admitted) {
+        verify(password, decoy, admitted);
     }
 
     /** Argon2 computations started since construction (the decoy's included). */
@@ -97,7 +107,8 @@ final class Passwords {
         return refused.get();
     }
 
-    private byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism, int len) {
+    private byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism, int len,
+                          Runnable admitted) {
         boolean acquired;
         // The timed tryAcquire honours the semaphore's fairness (the untimed one would barge).
         try {
@@ -111,8 +122,9 @@ final class Passwords {
             throw new ServiceUnavailableException("too many password checks in progress; retry in "
                     + retryAfterSeconds + " s", retryAfterSeconds);
         }
-        computed.incrementAndGet();
         try {
+            admitted.run();
+            computed.incrementAndGet();
             Argon2Parameters params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                     .withVersion(Argon2Parameters.ARGON2_VERSION_13)
                     .withSalt(salt)

@@ -17,6 +17,7 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
@@ -75,18 +76,31 @@ public final class RateLimiter {
      * it came from, so a refund goes back to the same one.
      */
     public Reservation reserve(String key, long limit, Duration window) {
+        return exactly(key, limit, window, b -> Reservation.of(b, limit, b.tryConsumeAndReturnRemaining(1)));
+    }
+
+    /** Whether a token is left, read as exactly as {@link #reserve} takes one; takes nothing. */
+    public Decision available(String key, long limit, Duration window) {
+        return exactly(key, limit, window, b -> {
+            EstimationProbe e = b.estimateAbilityToConsume(1);
+            long retry = e.canBeConsumed() ? 0 : Math.max(1, (long) Math.ceil(e.getNanosToWaitForRefill() / 1e9));
+            return new Decision(e.canBeConsumed(), new RateLimitStatus(limit, e.getRemainingTokens(), retry, retry));
+        });
+    }
+
+    private <T> T exactly(String key, long limit, Duration window, Function<Bucket, T> op) {
         ProxyManager<byte[]> shared = shared();
         if (shared != null) {
             try {
+                // No optimization: the proxy keeps no local state, so building one per call is cheap.
                 Bucket bucket = shared.builder().build(sharedId(key, limit, window).getBytes(StandardCharsets.UTF_8),
                         () -> BucketConfiguration.builder().addLimit(bandwidth(limit, window)).build());
-                return Reservation.of(bucket, limit, bucket.tryConsumeAndReturnRemaining(1));
+                return op.apply(bucket);
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
             }
         }
-        Bucket bucket = localBucket(key, limit, window);
-        return Reservation.of(bucket, limit, bucket.tryConsumeAndReturnRemaining(1));
+        return op.apply(localBucket(key, limit, window));
     }
 
     /**
