@@ -4,6 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -50,6 +53,7 @@ public final class RateLimiter {
             .expireAfterAccess(Duration.ofHours(1)).build();
     private static final Duration SYNC = Duration.ofMillis(100);
     private volatile ProxyManager<byte[]> remote;
+    private final Lock[] stripes = new Lock[64];
     /** Optimized proxies keep local state, so one per bucket key is kept and reused. */
     private final Cache<String, Bucket> proxies = Caffeine.newBuilder().maximumSize(200_000)
             .expireAfterAccess(Duration.ofMinutes(30)).build();
@@ -58,6 +62,9 @@ public final class RateLimiter {
         this.redis = redis;
         this.timeout = timeout;
         this.prefix = keyPrefix;
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new ReentrantLock();
+        }
     }
 
     /** The outcome of taking a token: whether it was granted, and the caller's standing. */
@@ -76,31 +83,40 @@ public final class RateLimiter {
      * it came from, so a refund goes back to the same one.
      */
     public Reservation reserve(String key, long limit, Duration window) {
-        return exactly(key, limit, window, b -> Reservation.of(b, limit, b.tryConsumeAndReturnRemaining(1)));
+        return exactly(key, limit, window, (b, lock) -> Reservation.of(b, lock, limit, b.tryConsumeAndReturnRemaining(1)));
     }
 
     /** Whether a token is left, read as exactly as {@link #reserve} takes one; takes nothing. */
     public Decision available(String key, long limit, Duration window) {
-        return exactly(key, limit, window, b -> {
+        return exactly(key, limit, window, (b, lock) -> {
             EstimationProbe e = b.estimateAbilityToConsume(1);
             long retry = e.canBeConsumed() ? 0 : Math.max(1, (long) Math.ceil(e.getNanosToWaitForRefill() / 1e9));
             return new Decision(e.canBeConsumed(), new RateLimitStatus(limit, e.getRemainingTokens(), retry, retry));
         });
     }
 
-    private <T> T exactly(String key, long limit, Duration window, Function<Bucket, T> op) {
-        ProxyManager<byte[]> shared = shared();
-        if (shared != null) {
-            try {
-                // No optimization: the proxy keeps no local state, so building one per call is cheap.
-                Bucket bucket = shared.builder().build(sharedId(key, limit, window).getBytes(StandardCharsets.UTF_8),
-                        () -> BucketConfiguration.builder().addLimit(bandwidth(limit, window)).build());
-                return op.apply(bucket);
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
+    private <T> T exactly(String key, long limit, Duration window, BiFunction<Bucket, Lock, T> op) {
+        // One exact operation per key at a time on this node: 40 concurrent compare-and-swaps on
+        // one Redis key retried past the Redis timeout and fell back to a node-local bucket,
+        // which let a burst through; serialized, only other nodes contend.
+        Lock lock = stripes[Math.floorMod(key.hashCode(), stripes.length)];
+        lock.lock();
+        try {
+            ProxyManager<byte[]> shared = shared();
+            if (shared != null) {
+                try {
+                    // No optimization: the proxy keeps no local state, so building one per call is cheap.
+                    Bucket bucket = shared.builder().build(sharedId(key, limit, window).getBytes(StandardCharsets.UTF_8),
+                            () -> BucketConfiguration.builder().addLimit(bandwidth(limit, window)).build());
+                    return op.apply(bucket, lock);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
+                }
             }
+            return op.apply(localBucket(key, limit, window), lock);
+        } finally {
+            lock.unlock();
         }
-        return op.apply(localBucket(key, limit, window));
     }
 
     /**
@@ -110,19 +126,21 @@ public final class RateLimiter {
      */
     public static final class Reservation {
         private final Bucket bucket;
+        private final Lock lock;
         private final boolean granted;
         private final RateLimitStatus status;
         private final AtomicBoolean held;
 
-        private Reservation(Bucket bucket, boolean granted, RateLimitStatus status) {
+        private Reservation(Bucket bucket, Lock lock, boolean granted, RateLimitStatus status) {
             this.bucket = bucket;
+            this.lock = lock;
             this.granted = granted;
             this.status = status;
             this.held = new AtomicBoolean(granted);
         }
 
-        private static Reservation of(Bucket bucket, long limit, ConsumptionProbe p) {
-            return new Reservation(bucket, p.isConsumed(), RateLimiter.status(limit, p));
+        private static Reservation of(Bucket bucket, Lock lock, long limit, ConsumptionProbe p) {
+            return new Reservation(bucket, lock, p.isConsumed(), RateLimiter.status(limit, p));
         }
 
         public boolean granted() {
@@ -137,10 +155,13 @@ public final class RateLimiter {
             if (!held.compareAndSet(true, false)) {
                 return;
             }
+            lock.lock();
             try {
                 bucket.addTokens(1);
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "rate limit refund lost (shared bucket unavailable)", e);
+            } finally {
+                lock.unlock();
             }
         }
     }
