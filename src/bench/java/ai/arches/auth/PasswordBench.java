@@ -35,7 +35,7 @@ public class PasswordBench {
 
     @Setup
     public void setup() {
-        passwords = new Passwords(new ArchesConfig.Password(19456, 2, 1, 4));
+        passwords = new Passwords(new ArchesConfig.Password(19456, 2, 1, 4, java.time.Duration.ofSeconds(2)));
         stored = passwords.hash(PASSWORD);
         if (!passwords.verify(PASSWORD, stored)) {
             throw new IllegalStateException("password fixture does not verify");

@@ -23,6 +23,7 @@ import ai.arches.auth.Tokens;
 import ai.arches.cache.Caches;
 import ai.arches.common.Cursors;
 import ai.arches.config.ArchesConfig;
+import ai.arches.config.Cidr;
 import ai.arches.content.ContentRoutes;
 import ai.arches.content.Contents;
 import ai.arches.content.EmbeddingWorker;
@@ -36,6 +37,7 @@ import ai.arches.embedding.Passages;
 import ai.arches.db.Database;
 import ai.arches.db.Migrations;
 import ai.arches.http.ApiRouter;
+import ai.arches.http.ClientAddresses;
 import ai.arches.http.Json;
 import ai.arches.http.JsonIo;
 import ai.arches.http.Problems;
@@ -112,7 +114,8 @@ public final class Arches implements AutoCloseable {
             JsonIo io = new JsonIo(cfg.server().maxBody(), cfg.server().compressionMinSize());
             ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches);
             RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
-            Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit());
+            Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit(),
+                    metrics.registry());
             Organizations orgs = new Organizations(db, auth, apiKeys, cursors, clock, caches);
             Passages passages = new Passages(cfg.embedding().passageWords(), cfg.embedding().passageOverlap());
             Contents contents = new Contents(db, cursors, clock, caches, passages);
@@ -135,6 +138,8 @@ public final class Arches implements AutoCloseable {
 
             HttpRouting.Builder routing = HttpRouting.builder();
             routing.addFilter(new RequestObserver(metrics, cfg.log().access()));
+            List<Cidr> proxies = cfg.server().trustedProxies();
+            routing.addFilter(new ClientAddresses(a -> proxies.stream().anyMatch(c -> c.contains(a)), !proxies.isEmpty()));
             ApiRouter router = new ApiRouter(routing);
             router.get("/health", ops::health);
             router.get("/ready", ops::ready);

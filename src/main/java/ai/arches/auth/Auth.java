@@ -19,12 +19,16 @@ import ai.arches.common.RateLimitStatus;
 import ai.arches.common.RateLimitedException;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
+import ai.arches.common.ServiceUnavailableException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.db.Database;
+import ai.arches.http.ClientAddress;
 import ai.arches.ratelimit.RateLimiter;
 
 import io.helidon.http.HeaderNames;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.helidon.webserver.http.ServerRequest;
 
 /**
@@ -55,12 +59,18 @@ public final class Auth {
     private final ArchesConfig.RateLimit limits;
 
     public Auth(Database db, ArchesConfig.Auth cfg, Tokens tokens, ApiKeys apiKeys, Clock clock, Caches caches,
-                RateLimiter limiter, ArchesConfig.RateLimit limits) {
+                RateLimiter limiter, ArchesConfig.RateLimit limits, MeterRegistry meters) {
         this.db = db;
         this.limiter = limiter;
         this.limits = limits;
         this.users = caches.cache("users", User.class, u -> ChronoUnit.MICROS.between(Instant.EPOCH, u.updatedAt()));
         this.passwords = new Passwords(cfg.password());
+        FunctionCounter.builder("auth.password.hashes", passwords, Passwords::hashesComputed)
+                .description("Argon2 hashes computed (registrations, logins, the start-up decoy)")
+                .register(meters);
+        FunctionCounter.builder("auth.password.refused", passwords, Passwords::refusedForLoad)
+                .description("Logins and registrations refused (503) because no hash slot freed up within auth.password.max_wait")
+                .register(meters);
         this.tokens = tokens;
         this.apiKeys = apiKeys;
         this.sessions = new Sessions(db, caches);
@@ -72,10 +82,35 @@ public final class Auth {
         return email.strip().toLowerCase(Locale.ROOT);
     }
 
-    public User register(String email, String name, String password) {
+    /**
+     * Creates an account. Registrations are counted per client address (each one costs an Argon2
+     * hash), and a taken email is refused before any hashing.
+     */
+    public User register(String email, String name, String password, ClientAddress from) {
+        Optional<RateLimiter.Reservation> slot = Optional.empty();
+        if (limits.enabled()) {
+            var r = limiter.reserve("register:address:" + from.limitKey(), limits.registerMaxPerAddress(),
+                    limits.registerWindow());
+            if (!r.granted()) {
+                throw new RateLimitedException("too many registrations from this address; try again in "
+                        + r.status().retryAfterSeconds() + " s", r.status());
+            }
+            slot = Optional.of(r);
+        }
+        String normalized = normalizeEmail(email);
+        if (db.withHandle(h -> store.emailTaken(h, normalized))) {
+            throw new ConflictException("an account with this email already exists");
+        }
         Instant now = now();
-        User user = new User(Ids.newId(), normalizeEmail(email), name, now, now);
-        String hash = passwords.hash(password);
+        User user = new User(Ids.newId(), normalized, name, now, now);
+        String hash;
+        try {
+            hash = passwords.hash(password);
+        } catch (ServiceUnavailableException busy) {
+            // Refused for load before any work: not held against the address.
+            slot.ifPresent(RateLimiter.Reservation::refund);
+            throw busy;
+        }
         boolean inserted = db.withHandle(h -> store.insertUser(h, user, hash));
         if (!inserted) {
             throw new ConflictException("an account with this email already exists");
@@ -84,46 +119,77 @@ public final class Auth {
     }
 
     /**
-     * Checks a password. Failed attempts are counted per account and per client address, each
-     * with its own limit; once either is spent, attempts are refused (429) before any password is
-     * hashed, until the window passes.
+     * Checks a password. An attempt must hold one failure token from the account's budget and one
+     * from the client address's before its hash is computed; with none left it is refused (429)
+     * without hashing, so concurrent guesses never get more evaluations than the limit. The
+     * tokens are taken once a hash slot is held (not while queueing), so in-flight reservations
+     * are bounded by {@code auth.password.max_concurrent}, not by how many people log in at once
+     * from one address; a spent budget is refused at once, before queueing. The tokens are
+     * given back unless the password turns out wrong: only failures use up the budget.
      */
-    public TokenPair login(String email, String password, String address) {
-        String account = "login:account:" + normalizeEmail(email);
-        String from = "login:address:" + address;
+    public TokenPair login(String email, String password, ClientAddress from) {
+        String normalized = normalizeEmail(email);
+        String account = "login:account:" + normalized;
+        String address = "login:address:" + from.limitKey();
         if (limits.enabled()) {
-            var a = limiter.peek(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
-            var b = limiter.peek(from, limits.loginMaxFailuresPerAddress(), limits.loginWindow());
-            if (!a.allowed() || !b.allowed()) {
-                var st = !a.allowed() ? a.status() : b.status();
-                throw new RateLimitedException("too many failed logins for this " + (!a.allowed() ? "account" : "address")
-                        + "; try again in " + st.retryAfterSeconds() + " s", st);
-            }
+            refuseIfSpent(account, limits.loginMaxFailuresPerAccount(), "account");
+            refuseIfSpent(address, limits.loginMaxFailuresPerAddress(), "address");
         }
-        var creds = db.withHandle(h -> store.credentials(h, normalizeEmail(email)));
-        boolean ok;
-        if (creds.isEmpty()) {
-            passwords.verifyDecoy(password);
-            ok = false;
-        } else {
-            ok = passwords.verify(password, creds.get().passwordHash());
-        }
-        if (!ok) {
+        List<RateLimiter.Reservation> held = new ArrayList<>(2);
+        Runnable reserve = () -> {
             if (limits.enabled()) {
-                limiter.take(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
-                limiter.take(from, limits.loginMaxFailuresPerAddress(), limits.loginWindow());
+                held.add(reserve(account, limits.loginMaxFailuresPerAccount(), "account"));
+                held.add(reserve(address, limits.loginMaxFailuresPerAddress(), "address"));
             }
-            throw new UnauthenticatedException("email or password is wrong");
+        };
+        boolean wrong = false;
+        try {
+            var creds = db.withHandle(h -> store.credentials(h, normalized));
+            boolean ok;
+            if (creds.isEmpty()) {
+                passwords.verifyDecoy(password, reserve);
+                ok = false;
+            } else {
+                ok = passwords.verify(password, creds.get().passwordHash(), reserve);
+            }
+            if (!ok) {
+                wrong = true;
+                throw new UnauthenticatedException("email or password is wrong");
+            }
+            UUID family = Ids.newId();
+            String refresh = tokens.randomSecret("rt_");
+            Instant now = now();
+            db.withHandle(h -> {
+                sessions.start(h, family, creds.get().id(), now);
+                store.insertRefresh(h, creds.get().id(), family, Tokens.sha256(refresh), now, now.plus(refreshTtl));
+                return null;
+            });
+            return pair(creds.get().id(), family, refresh);
+        } finally {
+            if (!wrong) {
+                held.forEach(RateLimiter.Reservation::refund);
+            }
         }
-        UUID family = Ids.newId();
-        String refresh = tokens.randomSecret("rt_");
-        Instant now = now();
-        db.withHandle(h -> {
-            sessions.start(h, family, creds.get().id(), now);
-            store.insertRefresh(h, creds.get().id(), family, Tokens.sha256(refresh), now, now.plus(refreshTtl));
-            return null;
-        });
-        return pair(creds.get().id(), family, refresh);
+    }
+
+    private void refuseIfSpent(String key, int limit, String of) {
+        var d = limiter.available(key, limit, limits.loginWindow());
+        if (!d.allowed()) {
+            throw tooManyFailures(of, d.status());
+        }
+    }
+
+    private RateLimiter.Reservation reserve(String key, int limit, String of) {
+        var r = limiter.reserve(key, limit, limits.loginWindow());
+        if (!r.granted()) {
+            throw tooManyFailures(of, r.status());
+        }
+        return r;
+    }
+
+    private static RateLimitedException tooManyFailures(String of, RateLimitStatus st) {
+        return new RateLimitedException("too many failed logins for this " + of + "; try again in "
+                + st.retryAfterSeconds() + " s", st);
     }
 
     private enum RefreshOutcome { OK, UNKNOWN, EXPIRED, REUSED, ENDED }
@@ -188,21 +254,28 @@ public final class Auth {
      */
     public void changePassword(Principal.User caller, String currentPassword, String newPassword) {
         User user = user(caller.userId());
-        // Keep in step with the account key in login(): both spend one failure budget.
+        // The account key of login(): both spend one failure budget, reserved before the hash as
+        // there, so a stolen access token cannot guess the password faster than a login could.
         String account = "login:account:" + user.email();
         if (limits.enabled()) {
-            var a = limiter.peek(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
-            if (!a.allowed()) {
-                throw new RateLimitedException("too many failed password checks for this account; try again in "
-                        + a.status().retryAfterSeconds() + " s", a.status());
-            }
+            refuseIfSpent(account, limits.loginMaxFailuresPerAccount(), "account");
         }
         var creds = db.withHandle(h -> store.credentials(h, user.email()))
                 .orElseThrow(() -> new UnauthenticatedException("the account no longer exists"));
-        if (!passwords.verify(currentPassword, creds.passwordHash())) {
-            if (limits.enabled()) {
-                limiter.take(account, limits.loginMaxFailuresPerAccount(), limits.loginWindow());
+        List<RateLimiter.Reservation> held = new ArrayList<>(1);
+        boolean wrong = false;
+        try {
+            wrong = !passwords.verify(currentPassword, creds.passwordHash(), () -> {
+                if (limits.enabled()) {
+                    held.add(reserve(account, limits.loginMaxFailuresPerAccount(), "account"));
+                }
+            });
+        } finally {
+            if (!wrong) {
+                held.forEach(RateLimiter.Reservation::refund);
             }
+        }
+        if (wrong) {
             throw new ForbiddenException("the current password is wrong");
         }
         String hash = passwords.hash(newPassword);

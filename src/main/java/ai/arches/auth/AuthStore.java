@@ -32,6 +32,13 @@ final class AuthStore {
                 .execute() == 1;
     }
 
+    /** A cheap look before the expensive hash; the unique index still decides races. */
+    boolean emailTaken(Handle h, String email) {
+        return h.createQuery("SELECT EXISTS (SELECT 1 FROM users WHERE email = :email)")
+                .define(Database.QUERY_TYPE, "users.email_taken")
+                .bind("email", email).mapTo(Boolean.class).one();
+    }
+
     Optional<Credentials> credentials(Handle h, String email) {
         return h.createQuery("SELECT id, password_hash FROM users WHERE email = :email")
                 .define(Database.QUERY_TYPE, "users.by_email")

@@ -10,8 +10,17 @@ import java.util.logging.Level;
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
                            Auth auth, Log log, Embedding embedding, Search search) {
 
-    /** {@code maxPageBytes}: a list page or search result stops adding items before passing it. */
-    public record Server(String host, int port, long maxBody, int compressionMinSize, long maxPageBytes) {}
+    /**
+     * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
+     * {@code trustedProxies}: the only peers whose Forwarded / X-Forwarded-For headers are
+     * believed when resolving a client's address (empty: none, the TCP peer is the client).
+     */
+    public record Server(String host, int port, long maxBody, int compressionMinSize, long maxPageBytes,
+                         java.util.List<Cidr> trustedProxies) {
+        public Server {
+            trustedProxies = java.util.List.copyOf(trustedProxies);
+        }
+    }
 
     public record Database(String url, String user, String password, boolean migrate,
                            Duration statementTimeout, Pool pool) {}
@@ -34,12 +43,14 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
                         long l2MaxValueBytes) {}
 
     public record RateLimit(boolean enabled, Duration window, int maxRequests, Duration loginWindow,
-                            int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress) {}
+                            int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress,
+                            int registerMaxPerAddress, Duration registerWindow) {}
 
     public record Auth(String tokenSecret, String issuer, Duration accessTokenTtl,
                        Duration refreshTokenTtl, Password password) {}
 
-    public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent) {}
+    /** {@code maxWait}: longest a request queues for a hash slot before it is refused with 503. */
+    public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent, Duration maxWait) {}
 
     public record Log(Level level, boolean access) {}
 

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -102,7 +104,8 @@ public final class ConfigLoader {
                 integer("server.port", 0, 65_535),
                 size("server.max_body", 1024, 1L << 30),
                 integer("server.compression_min_size", 0, 1 << 30),
-                size("server.max_page_bytes", 64L << 10, 1L << 30));
+                size("server.max_page_bytes", 64L << 10, 1L << 30),
+                cidrs("server.trusted_proxies"));
         // A page always carries one item, so below a document's size the budget would not hold.
         if (server.maxPageBytes() < server.maxBody()) {
             throw new ConfigException("server.max_page_bytes",
@@ -131,7 +134,9 @@ public final class ConfigLoader {
                 integer("rate_limit.max_requests", 1, 1_000_000_000),
                 duration("rate_limit.login_window", Duration.ofSeconds(1), Duration.ofDays(1)),
                 integer("rate_limit.login_max_failures_per_account", 1, 1_000_000),
-                integer("rate_limit.login_max_failures_per_address", 1, 1_000_000));
+                integer("rate_limit.login_max_failures_per_address", 1, 1_000_000),
+                integer("rate_limit.register_max_per_address", 1, 1_000_000),
+                duration("rate_limit.register_window", Duration.ofSeconds(1), Duration.ofDays(1)));
         String secret = string("auth.token_secret", true);
         if (!secret.isEmpty() && secret.length() < 32) {
             throw new ConfigException("auth.token_secret", "must be at least 32 characters, was " + secret.length());
@@ -140,7 +145,8 @@ public final class ConfigLoader {
                 integer("auth.password.memory_kib", 8, 4 * 1024 * 1024),
                 integer("auth.password.iterations", 1, 100),
                 integer("auth.password.parallelism", 1, 64),
-                integer("auth.password.max_concurrent", 1, 1024));
+                integer("auth.password.max_concurrent", 1, 1024),
+                duration("auth.password.max_wait", Duration.ofMillis(1), Duration.ofMinutes(1)));
         var auth = new ArchesConfig.Auth(secret, string("auth.issuer", false),
                 duration("auth.access_token_ttl", Duration.ofSeconds(10), Duration.ofDays(1)),
                 duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
@@ -223,6 +229,22 @@ public final class ConfigLoader {
             throw new ConfigException(key, "must not be empty");
         }
         return v;
+    }
+
+    /** A comma-separated list of IPv4/IPv6 networks (or single addresses); empty is an empty list. */
+    private List<Cidr> cidrs(String key) {
+        List<Cidr> out = new ArrayList<>();
+        for (String part : raw(key).split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(Cidr.parse(part));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key, e.getMessage() + " (expected comma-separated CIDRs such as 10.0.0.0/8, fd00::/8)");
+            }
+        }
+        return out;
     }
 
     private boolean bool(String key) {

@@ -50,7 +50,9 @@ public final class Problems {
 
     private void arches(ServerRequest req, ServerResponse res, ArchesException e) {
         if (e.status() >= 500) {
-            LOG.log(Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage());
+            // A refusal for load is counted by its own metric; a flood of them would drown the log.
+            boolean shed = e instanceof ServiceUnavailableException s && s.retryAfterSeconds() > 0;
+            LOG.log(shed ? Level.FINE : Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage());
         }
         if (e.status() == 401) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"arches\"");

@@ -3,6 +3,10 @@ package ai.arches.ratelimit;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -32,8 +36,12 @@ import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
  * <p>A Redis round trip per request cost 60% of read throughput in the bench (4.4k against 11.7k
  * req/s), so each node consumes locally and synchronizes a bucket with Redis every
  * {@link #SYNC} or every 2% of its limit (Bucket4j's "delaying" optimization): a caller can get
- * at most that much past its limit per node, and a limit of 50 or less is synchronized on every
- * request, exactly as before.
+ * at most that much past its limit per node. Even a small limit is not synchronized on every
+ * request: the delaying executor serves a take locally while the unsynchronized tokens stay
+ * within max(1, limit/50), so each node may grant one token from a stale copy of the bucket.
+ * That is fine for request budgets but not for limits that must hold exactly under concurrency
+ * (failed logins, registrations): {@link #reserve} takes those through an un-optimized proxy,
+ * one compare-and-swap in Redis per take, and can give the token back ({@link Reservation#refund}).
  */
 public final class RateLimiter {
     private static final Logger LOG = Logger.getLogger(RateLimiter.class.getName());
@@ -45,6 +53,7 @@ public final class RateLimiter {
             .expireAfterAccess(Duration.ofHours(1)).build();
     private static final Duration SYNC = Duration.ofMillis(100);
     private volatile ProxyManager<byte[]> remote;
+    private final Lock[] stripes = new Lock[64];
     /** Optimized proxies keep local state, so one per bucket key is kept and reused. */
     private final Cache<String, Bucket> proxies = Caffeine.newBuilder().maximumSize(200_000)
             .expireAfterAccess(Duration.ofMinutes(30)).build();
@@ -53,6 +62,9 @@ public final class RateLimiter {
         this.redis = redis;
         this.timeout = timeout;
         this.prefix = keyPrefix;
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new ReentrantLock();
+        }
     }
 
     /** The outcome of taking a token: whether it was granted, and the caller's standing. */
@@ -65,21 +77,93 @@ public final class RateLimiter {
     }
 
     /**
-     * The standing of a bucket without taking a token: {@code allowed} is false when it is empty.
-     * Login failures are counted apart from attempts, so a correct password is never refused for
-     * other people's failures unless the account or address is already over its limit.
+     * Takes one token, exactly: through Redis without local batching (every take is a
+     * compare-and-swap on the shared bucket, so concurrent takes on any node never overshoot),
+     * or from this node's bucket when Redis is unavailable. The reservation remembers the bucket
+     * it came from, so a refund goes back to the same one.
      */
-    public Decision peek(String key, long limit, Duration window) {
-        return withBucket(key, limit, window, b -> {
+    public Reservation reserve(String key, long limit, Duration window) {
+        return exactly(key, limit, window, (b, lock) -> Reservation.of(b, lock, limit, b.tryConsumeAndReturnRemaining(1)));
+    }
+
+    /** Whether a token is left, read as exactly as {@link #reserve} takes one; takes nothing. */
+    public Decision available(String key, long limit, Duration window) {
+        return exactly(key, limit, window, (b, lock) -> {
             EstimationProbe e = b.estimateAbilityToConsume(1);
             long retry = e.canBeConsumed() ? 0 : Math.max(1, (long) Math.ceil(e.getNanosToWaitForRefill() / 1e9));
             return new Decision(e.canBeConsumed(), new RateLimitStatus(limit, e.getRemainingTokens(), retry, retry));
         });
     }
 
-    /** Takes a token if one is left (a failed login). */
-    public void take(String key, long limit, Duration window) {
-        withBucket(key, limit, window, b -> b.tryConsume(1));
+    private <T> T exactly(String key, long limit, Duration window, BiFunction<Bucket, Lock, T> op) {
+        // One exact operation per key at a time on this node: 40 concurrent compare-and-swaps on
+        // one Redis key retried past the Redis timeout and fell back to a node-local bucket,
+        // which let a burst through; serialized, only other nodes contend.
+        Lock lock = stripes[Math.floorMod(key.hashCode(), stripes.length)];
+        lock.lock();
+        try {
+            ProxyManager<byte[]> shared = shared();
+            if (shared != null) {
+                try {
+                    // No optimization: the proxy keeps no local state, so building one per call is cheap.
+                    Bucket bucket = shared.builder().build(sharedId(key, limit, window).getBytes(StandardCharsets.UTF_8),
+                            () -> BucketConfiguration.builder().addLimit(bandwidth(limit, window)).build());
+                    return op.apply(bucket, lock);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
+                }
+            }
+            return op.apply(localBucket(key, limit, window), lock);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A token taken by {@link #reserve}. {@link #refund} gives a granted token back to the bucket
+     * it came from, at most once (a refund that cannot reach Redis is dropped: the attempt then
+     * counts, which errs on the side of the limit).
+     */
+    public static final class Reservation {
+        private final Bucket bucket;
+        private final Lock lock;
+        private final boolean granted;
+        private final RateLimitStatus status;
+        private final AtomicBoolean held;
+
+        private Reservation(Bucket bucket, Lock lock, boolean granted, RateLimitStatus status) {
+            this.bucket = bucket;
+            this.lock = lock;
+            this.granted = granted;
+            this.status = status;
+            this.held = new AtomicBoolean(granted);
+        }
+
+        private static Reservation of(Bucket bucket, Lock lock, long limit, ConsumptionProbe p) {
+            return new Reservation(bucket, lock, p.isConsumed(), RateLimiter.status(limit, p));
+        }
+
+        public boolean granted() {
+            return granted;
+        }
+
+        public RateLimitStatus status() {
+            return status;
+        }
+
+        public void refund() {
+            if (!held.compareAndSet(true, false)) {
+                return;
+            }
+            lock.lock();
+            try {
+                bucket.addTokens(1);
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "rate limit refund lost (shared bucket unavailable)", e);
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     private static RateLimitStatus status(long limit, ConsumptionProbe p) {
@@ -91,8 +175,7 @@ public final class RateLimiter {
     private <T> T withBucket(String key, long limit, Duration window, Function<Bucket, T> op) {
         ProxyManager<byte[]> shared = shared();
         if (shared != null) {
-            // The limit is part of the key: a bucket stored under another configuration is not reused.
-            String id = prefix + "rl:" + key + ":" + limit + "/" + window.toSeconds();
+            String id = sharedId(key, limit, window);
             try {
                 Bucket proxy = proxies.get(id, k -> shared.builder()
                         .withOptimization(Optimizations.delaying(new DelayParameters(Math.max(1, limit / 50), SYNC)))
@@ -103,7 +186,17 @@ public final class RateLimiter {
                 LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
             }
         }
-        return op.apply(local.get(key, k -> Bucket.builder().addLimit(bandwidth(limit, window)).build()));
+        return op.apply(localBucket(key, limit, window));
+    }
+
+    /** The limit is part of the key: a bucket stored under another configuration is not reused. */
+    private String sharedId(String key, long limit, Duration window) {
+        return prefix + "rl:" + key + ":" + limit + "/" + window.toSeconds();
+    }
+
+    private Bucket localBucket(String key, long limit, Duration window) {
+        return local.get(key + ":" + limit + "/" + window.toSeconds(),
+                k -> Bucket.builder().addLimit(bandwidth(limit, window)).build());
     }
 
     private static Bandwidth bandwidth(long limit, Duration window) {

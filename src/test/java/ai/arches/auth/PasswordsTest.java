@@ -2,12 +2,14 @@ package ai.arches.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+
 import ai.arches.config.ArchesConfig;
 
 import org.junit.jupiter.api.Test;
 
 class PasswordsTest {
-    private final Passwords cheap = new Passwords(new ArchesConfig.Password(64, 1, 1, 2));
+    private final Passwords cheap = new Passwords(new ArchesConfig.Password(64, 1, 1, 2, Duration.ofSeconds(2)));
 
     @Test
     void a_hash_verifies_its_password_and_no_other() {
@@ -21,7 +23,7 @@ class PasswordsTest {
     @Test
     void verification_uses_the_cost_stored_in_the_hash_so_raising_cost_keeps_old_users() {
         String old = cheap.hash("pässwörd ✓");
-        Passwords stronger = new Passwords(new ArchesConfig.Password(128, 2, 1, 2));
+        Passwords stronger = new Passwords(new ArchesConfig.Password(128, 2, 1, 2, Duration.ofSeconds(2)));
         assertThat(stronger.verify("pässwörd ✓", old)).isTrue();
         assertThat(stronger.hash("x")).contains("m=128,t=2,p=1");
     }

@@ -91,6 +91,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void trusted_proxies_are_a_cidr_list_empty_by_default() {
+        assertThat(ConfigLoader.load(Map.of(), Map.of()).server().trustedProxies()).isEmpty();
+        ArchesConfig c = ConfigLoader.load(Map.of("ARCHES_SERVER_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7 ,fd00::/8,::1"),
+                Map.of());
+        assertThat(c.server().trustedProxies()).extracting(Cidr::toString)
+                .containsExactly("10.0.0.0/8", "192.168.1.7/32", "fd00:0:0:0:0:0:0:0/8", "0:0:0:0:0:0:0:1/128");
+        List<Cidr> proxies = c.server().trustedProxies();
+        assertThat(proxies.get(0).contains(java.net.InetAddress.ofLiteral("10.200.3.4"))).isTrue();
+        assertThat(proxies.get(0).contains(java.net.InetAddress.ofLiteral("11.0.0.1"))).isFalse();
+        assertThat(proxies.get(2).contains(java.net.InetAddress.ofLiteral("fdab::1"))).isTrue();
+        assertThat(proxies.get(2).contains(java.net.InetAddress.ofLiteral("10.0.0.1"))).isFalse();
+    }
+
+    @Test
+    void a_bad_trusted_proxy_entry_names_the_setting() {
+        for (String bad : List.of("10.0.0.0/33", "proxy.internal", "10.0.0.1/8", "fd00::/129", "10.0.0.0/x")) {
+            assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_TRUSTED_PROXIES", "127.0.0.1," + bad), Map.of()))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("server.trusted_proxies: ");
+        }
+    }
+
+    @Test
+    void registration_limits_and_the_hash_wait_have_defaults_and_bounds() {
+        ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
+        assertThat(c.rateLimit().registerMaxPerAddress()).isEqualTo(10);
+        assertThat(c.rateLimit().registerWindow()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.auth().password().maxWait()).isEqualTo(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_AUTH_PASSWORD_MAX_WAIT", "0ms"), Map.of()))
+                .hasMessage("auth.password.max_wait: must be between 0.001s and 1m, was 0ms");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_RATE_LIMIT_REGISTER_MAX_PER_ADDRESS", "0"), Map.of()))
+                .hasMessageStartingWith("rate_limit.register_max_per_address: must be between 1");
+    }
+
+    @Test
     void tooling_variables_are_not_settings() {
         assertThat(ConfigLoader.load(Map.of("ARCHES_TEST_FOO", "1", "ARCHES_BENCH_BAR", "2"), Map.of()).server().port())
                 .isEqualTo(8080);

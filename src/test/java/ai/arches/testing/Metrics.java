@@ -20,6 +20,13 @@ public final class Metrics {
         return total;
     }
 
+    /** A series without labels, such as a plain counter; 0 when absent. */
+    public static double unlabelled(Api api, String name) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + " ([0-9.eE+-]+)$", Pattern.MULTILINE)
+                .matcher(api.get("/metrics", null).text());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
     /** How many times PostgreSQL ran the named statement. */
     public static double queries(Api api, String queryType) {
         return value(api, "db_query_duration_seconds_count", "query_type=\"" + queryType + "\"");

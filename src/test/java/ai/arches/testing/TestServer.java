@@ -83,6 +83,7 @@ public final class TestServer implements AutoCloseable {
         o.put("rate_limit.max_requests", "1000000000");
         o.put("rate_limit.login_max_failures_per_account", "1000000");
         o.put("rate_limit.login_max_failures_per_address", "1000000");
+        o.put("rate_limit.register_max_per_address", "1000000");
         // Embedding is CPU work the suite would pay in every class; classes that test it turn it on.
         o.put("embedding.workers", "0");
         o.put("embedding.poll_interval", "50ms");
