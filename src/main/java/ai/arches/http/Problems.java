@@ -30,7 +30,7 @@ import io.helidon.webserver.http.ServerResponse;
  */
 public final class Problems {
     private static final Logger LOG = Logger.getLogger(Problems.class.getName());
-    private static final String TYPE_PREFIX = "urn:arches:problem:";
+    static final String TYPE_PREFIX = "urn:arches:problem:";
 
     private final JsonIo io;
     private final ApiRouter router;
