@@ -138,7 +138,7 @@ public final class Arches implements AutoCloseable {
                 Caches c = caches;
                 checks.put("redis", () -> c.redisHealth().equals("up") ? OpsRoutes.Health.UP : OpsRoutes.Health.DEGRADED);
             }
-            OpsRoutes ops = new OpsRoutes(metrics, checks);
+            OpsRoutes ops = new OpsRoutes(metrics, checks, cfg.metrics().token());
             byte[] openapi = resource("/openapi.json");
 
             HttpRouting.Builder routing = HttpRouting.builder();

@@ -138,7 +138,17 @@ public final class ConfigLoader {
                 duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
                 password);
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
-        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search());
+        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics());
+    }
+
+    private ArchesConfig.Metrics metrics() {
+        String token = string("metrics.token", true);
+        // Never quote the value: only its length and the rule it broke.
+        if (!token.isEmpty() && (token.length() < 16 || token.length() > 512 || !token.matches("[\\x21-\\x7e]+"))) {
+            throw new ConfigException("metrics.token",
+                    "must be empty or 16 to 512 visible ASCII characters without spaces, was " + token.length() + " characters");
+        }
+        return new ArchesConfig.Metrics(token);
     }
 
     private ArchesConfig.Embedding embedding() {
