@@ -49,7 +49,9 @@ public final class Problems {
 
     private void arches(ServerRequest req, ServerResponse res, ArchesException e) {
         if (e.status() >= 500) {
-            LOG.log(Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage());
+            // The cause carries diagnostics kept out of the response (pool state, provider reply).
+            LOG.log(Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage()
+                    + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
         }
         if (e.status() == 401) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"arches\"");
