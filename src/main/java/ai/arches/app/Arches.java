@@ -41,6 +41,8 @@ import ai.arches.http.ClientAddresses;
 import ai.arches.http.Json;
 import ai.arches.http.JsonIo;
 import ai.arches.http.Problems;
+import ai.arches.http.TransportProblems;
+import ai.arches.http.UnknownProtocol;
 import ai.arches.observability.Metrics;
 import ai.arches.observability.OpsRoutes;
 import ai.arches.observability.RequestObserver;
@@ -53,8 +55,10 @@ import ai.arches.workflows.Workflows;
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.Status;
 import io.helidon.http.encoding.ContentEncodingContext;
+import io.helidon.webserver.ErrorHandling;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http1.Http1Config;
 
 /**
  * Builds the running platform from a validated config: metrics, pool, migrations, Redis probe,
@@ -63,6 +67,10 @@ import io.helidon.webserver.http.HttpRouting;
 public final class Arches implements AutoCloseable {
     public static final String API_BASE = "/api/v1";
     private static final Logger LOG = Logger.getLogger(Arches.class.getName());
+    /** Request line (method, URI, version): longer is 414. Paths and queries here stay far below. */
+    private static final int MAX_REQUEST_LINE = 8192;
+    /** Whole header block: larger is 431. Tokens and cookies fit many times over. */
+    private static final int MAX_HEADERS = 16 * 1024;
 
     private final Metrics metrics;
     private final Database db;
@@ -133,7 +141,7 @@ public final class Arches implements AutoCloseable {
                 Caches c = caches;
                 checks.put("redis", () -> c.redisHealth().equals("up") ? OpsRoutes.Health.UP : OpsRoutes.Health.DEGRADED);
             }
-            OpsRoutes ops = new OpsRoutes(metrics, checks);
+            OpsRoutes ops = new OpsRoutes(metrics, checks, cfg.metrics().token());
             byte[] openapi = resource("/openapi.json");
 
             HttpRouting.Builder routing = HttpRouting.builder();
@@ -164,6 +172,17 @@ public final class Arches implements AutoCloseable {
                     .shutdownHook(false)
                     // Compression is JsonIo's (size-aware); no encoder here.
                     .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
+                    // Limits Helidon enforces before routing, answered as problem+json. The payload
+                    // limit sits a little above server.max_body, so JsonIo's 413 answers near it.
+                    .addProtocol(Http1Config.builder()
+                            .maxPrologueLength(MAX_REQUEST_LINE)
+                            .maxHeadersSize(MAX_HEADERS)
+                            .build())
+                    .maxPayloadSize(cfg.server().maxBody() + 1024)
+                    .directHandlers(TransportProblems.handlers())
+                    .addConnectionSelector(new UnknownProtocol(MAX_REQUEST_LINE))
+                    // Hands Helidon's message to TransportProblems, which classifies and never sends it.
+                    .errorHandling(ErrorHandling.builder().includeEntity(true).build())
                     .routing(routing)
                     .build()
                     .start();

@@ -8,7 +8,7 @@ import java.util.logging.Level;
  * immutable afterwards. Each record mirrors one section of {@code arches.yaml}.
  */
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
-                           Auth auth, Log log, Embedding embedding, Search search) {
+                           Auth auth, Log log, Embedding embedding, Search search, Metrics metrics) {
 
     /**
      * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
@@ -53,6 +53,13 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
     public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent, Duration maxWait) {}
 
     public record Log(Level level, boolean access) {}
+
+    /** {@code token} empty: /metrics is open; else it needs {@code Authorization: Bearer <token>}. */
+    public record Metrics(String token) {
+        public boolean protectedByToken() {
+            return !token.isEmpty();
+        }
+    }
 
     /**
      * How documents become vectors. {@code provider} is {@code local} (in-process MiniLM) or

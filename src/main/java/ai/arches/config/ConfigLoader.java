@@ -10,9 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.logging.Level;
@@ -72,7 +74,54 @@ public final class ConfigLoader {
             }
             merged.put(e.getKey(), e.getValue());
         }
-        return new ConfigLoader(merged).parse();
+        try {
+            return new ConfigLoader(merged).parse();
+        } catch (ConfigException e) {
+            throw e.without(secrets(merged));
+        }
+    }
+
+    /** Settings whose values are never printed, in whole or in part. */
+    static final List<String> SECRET_KEYS =
+            List.of("database.password", "auth.token_secret", "embedding.openai.api_key", "metrics.token");
+
+    /** The secret values, and the passwords inside the URLs, raw and decoded. */
+    private static List<String> secrets(Map<String, String> values) {
+        List<String> out = new ArrayList<>();
+        for (String key : SECRET_KEYS) {
+            String v = values.getOrDefault(key, "");
+            out.add(v);
+            out.add(v.trim());
+        }
+        for (String key : List.of("database.url", "redis.url")) {
+            String password = urlPassword(values.getOrDefault(key, ""));
+            if (!password.isEmpty()) {
+                out.add(password);
+                out.add(URLDecoder.decode(password.replace("+", "%2B"), StandardCharsets.UTF_8));
+            }
+        }
+        // Longest first, so a secret containing another is masked whole.
+        out.removeIf(String::isEmpty);
+        out.sort(Comparator.comparingInt(String::length).reversed());
+        return out;
+    }
+
+    /** The password of scheme://user:password@host/..., found without parsing (the URL may be invalid). */
+    private static String urlPassword(String url) {
+        int start = url.indexOf("://");
+        if (start < 0) {
+            return "";
+        }
+        String rest = url.substring(start + 3);
+        int slash = rest.indexOf('/');
+        String authority = slash < 0 ? rest : rest.substring(0, slash);
+        int at = authority.lastIndexOf('@');
+        if (at < 0) {
+            return "";
+        }
+        String userInfo = authority.substring(0, at);
+        int colon = userInfo.indexOf(':');
+        return colon < 0 ? "" : userInfo.substring(colon + 1);
     }
 
     /** {@code database.pool.max_connections} becomes {@code ARCHES_DATABASE_POOL_MAX_CONNECTIONS}. */
@@ -115,6 +164,17 @@ public final class ConfigLoader {
         if (!redisUrl.isBlank() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
             throw new ConfigException("redis.url", "must start with redis:// or rediss://, or be empty");
         }
+        if (!redisUrl.isBlank()) {
+            try {
+                if (URI.create(redisUrl).getHost() == null) {
+                    throw new ConfigException("redis.url", "needs a host");
+                }
+            } catch (IllegalArgumentException e) {
+                // Not the parser's message: it quotes the whole URL, password included.
+                throw new ConfigException("redis.url", "not a valid URL (characters such as spaces, '@' or '/' in the "
+                        + "password must be percent-encoded)");
+            }
+        }
         String prefix = string("redis.key_prefix", false);
         if (!prefix.matches("[A-Za-z0-9_.-]{1,64}")) {
             throw new ConfigException("redis.key_prefix", "must be 1 to 64 letters, digits, '_', '.' or '-', was '" + prefix + "'");
@@ -152,7 +212,17 @@ public final class ConfigLoader {
                 duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
                 password);
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
-        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search());
+        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics());
+    }
+
+    private ArchesConfig.Metrics metrics() {
+        String token = string("metrics.token", true);
+        // Never quote the value: only its length and the rule it broke.
+        if (!token.isEmpty() && (token.length() < 16 || token.length() > 512 || !token.matches("[\\x21-\\x7e]+"))) {
+            throw new ConfigException("metrics.token",
+                    "must be empty or 16 to 512 visible ASCII characters without spaces, was " + token.length() + " characters");
+        }
+        return new ArchesConfig.Metrics(token);
     }
 
     private ArchesConfig.Embedding embedding() {
@@ -351,7 +421,9 @@ public final class ConfigLoader {
                 }
                 return jdbc.toString();
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(key, "not a valid URL: " + URLDecoder.decode(e.getMessage(), StandardCharsets.UTF_8));
+                // Not the parser's message: it quotes the whole URL, password included.
+                throw new ConfigException(key, "not a valid URL (characters such as spaces, '@' or '/' in the user "
+                        + "or password must be percent-encoded)");
             }
         }
         throw new ConfigException(key, "must start with jdbc:postgresql:// or postgres://");

@@ -84,7 +84,8 @@ final class QueryVectors implements AutoCloseable {
             throw new ServiceUnavailableException("interrupted while embedding the query");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof EmbeddingException ee) {
-                throw new ServiceUnavailableException("the embedding provider failed: " + ee.getMessage());
+                // Provider replies and errors can name internal hosts: the log keeps them (as the cause).
+                throw new ServiceUnavailableException("the embedding provider did not answer; keyword search still works", ee);
             }
             throw new IllegalStateException(e.getCause());
         }

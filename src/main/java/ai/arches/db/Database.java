@@ -35,6 +35,7 @@ import org.jdbi.v3.core.config.ConfigRegistry;
 import org.jdbi.v3.core.statement.SqlLogger;
 import org.jdbi.v3.core.statement.SqlStatements;
 import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.postgres.PostgresPlugin;
 
 /**
@@ -74,6 +75,14 @@ public final class Database implements AutoCloseable {
                         Duration.ofSeconds(5))
                 .register(registry);
         this.jdbi = Jdbi.create(dataSource).installPlugin(new PostgresPlugin());
+        // JDBI's default message lists the bound arguments (titles, emails, bodies), and every
+        // logged failure would carry them: keep the driver's message and the SQL text only.
+        jdbi.getConfig(StatementExceptions.class).setMessageRendering(e -> {
+            StatementContext ctx = e.getStatementContext();
+            String sql = ctx == null ? null : ctx.getRenderedSql();
+            return sql == null ? e.getShortMessage()
+                    : e.getShortMessage() + " [statement:\"" + (sql.length() <= 1000 ? sql : sql.substring(0, 1000) + "…") + "\"]";
+        });
         // Instants travel as timestamptz in UTC, never through the JVM's default time zone.
         jdbi.registerArgument(new AbstractArgumentFactory<Instant>(Types.TIMESTAMP_WITH_TIMEZONE) {
             @Override
@@ -112,6 +121,9 @@ public final class Database implements AutoCloseable {
         hc.setInitializationFailTimeout(pool.connectionTimeout().toMillis());
         hc.addDataSourceProperty("ApplicationName", "arches");
         hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+        // PostgreSQL's error detail quotes row values ("Key (email)=(...) already exists"); the
+        // SQLSTATE and message say enough, and tenant data stays out of exceptions and logs.
+        hc.addDataSourceProperty("logServerErrorDetail", "false");
         hc.addDataSourceProperty("options", "-c statement_timeout=" + cfg.statementTimeout().toMillis());
         hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
         Database db = new Database(new HikariDataSource(hc), pool.maxConnections(), pool.connectionTimeout(), registry);
@@ -218,8 +230,17 @@ public final class Database implements AutoCloseable {
             String state = mx == null ? "pool not started"
                     : "active=" + mx.getActiveConnections() + ", idle=" + mx.getIdleConnections()
                     + ", total=" + mx.getTotalConnections() + ", waiting at gate=" + gate.getQueueLength();
-            throw new ServiceUnavailableException("no database connection within "
-                    + Duration.ofNanos(acquireTimeoutNanos).toMillis() + " ms (" + state + ")");
+            // The client learns only that the database is busy; the pool's state is for the log.
+            throw new ServiceUnavailableException("the database is busy: no connection within "
+                    + Duration.ofNanos(acquireTimeoutNanos).toMillis() + " ms",
+                    new PoolExhaustedException(state));
+        }
+    }
+
+    /** Carries the pool's state to the log behind a 503; never part of a response. */
+    static final class PoolExhaustedException extends RuntimeException {
+        PoolExhaustedException(String state) {
+            super(state, null, false, false);
         }
     }
 

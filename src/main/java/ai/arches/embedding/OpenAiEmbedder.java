@@ -27,7 +27,8 @@ import ai.arches.http.Json;
  * HttpClient serves every caller, and a fair semaphore bounds requests in flight across all of
  * them, so a burst of workers queues here in arrival order instead of tripping the provider's
  * rate limit. A slot is held only while a request is on the wire, never during a backoff wait.
- * The API key travels only in the Authorization header; no message ever contains it.
+ * The API key travels only in the Authorization header; no message ever contains it, nor the
+ * provider's host.
  */
 public final class OpenAiEmbedder implements Embedder {
     static final int MAX_BATCH = 256;
@@ -105,7 +106,9 @@ public final class OpenAiEmbedder implements Embedder {
                 long retryAfter = retryAfterMs(response);
                 waitMs = retryAfter >= 0 ? retryAfter : backoffMs(attempt);
             } catch (IOException e) { // HttpTimeoutException included
-                failure = e.toString();
+                // The type only: JDK messages can name the host, and these messages reach stored
+                // embedding errors; the cause keeps the rest for the log.
+                failure = e.getClass().getSimpleName();
                 cause = e;
                 waitMs = backoffMs(attempt);
             }
@@ -218,6 +221,9 @@ public final class OpenAiEmbedder implements Embedder {
                 .replaceAll("\\s+", " ").strip();
         if (!apiKey.isEmpty()) {
             s = s.replace(apiKey, "***"); // some providers echo the key they rejected
+        }
+        if (endpoint.getHost() != null) {
+            s = s.replace(endpoint.getHost(), "<provider>"); // and gateways their own address
         }
         return s.length() <= EXCERPT_CHARS ? s : s.substring(0, EXCERPT_CHARS - 1) + "…";
     }

@@ -31,7 +31,7 @@ import io.helidon.webserver.http.ServerResponse;
  */
 public final class Problems {
     private static final Logger LOG = Logger.getLogger(Problems.class.getName());
-    private static final String TYPE_PREFIX = "urn:arches:problem:";
+    static final String TYPE_PREFIX = "urn:arches:problem:";
 
     private final JsonIo io;
     private final ApiRouter router;
@@ -51,8 +51,10 @@ public final class Problems {
     private void arches(ServerRequest req, ServerResponse res, ArchesException e) {
         if (e.status() >= 500) {
             // A refusal for load is counted by its own metric; a flood of them would drown the log.
+            // The cause carries diagnostics kept out of the response (pool state, provider reply).
             boolean shed = e instanceof ServiceUnavailableException s && s.retryAfterSeconds() > 0;
-            LOG.log(shed ? Level.FINE : Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage());
+            LOG.log(shed ? Level.FINE : Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage()
+                    + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
         }
         if (e.status() == 401) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"arches\"");

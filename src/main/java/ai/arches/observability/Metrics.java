@@ -2,6 +2,7 @@ package ai.arches.observability;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +32,11 @@ public final class Metrics implements AutoCloseable {
         Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
         Duration.ofSeconds(10)
     };
+
+    /** RFC 9110's methods plus PATCH; any other token shares {@link #OTHER}. */
+    public static final Set<String> METHODS =
+            Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
+    public static final String OTHER = "other";
 
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gc;
@@ -74,15 +80,27 @@ public final class Metrics implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * Every label comes from a closed set, so no client can grow /metrics: the method is a
+     * standard one or {@code other}, the endpoint a registered route template or
+     * {@code unmatched} (the caller's job), the status a three-digit code or {@code other}.
+     */
     public void recordRequest(String method, String endpoint, int status, long nanos) {
-        String key = method + ' ' + endpoint + ' ' + status;
+        String m = method(method);
+        String s = status >= 100 && status <= 599 ? Integer.toString(status) : OTHER;
+        String key = m + ' ' + endpoint + ' ' + s;
         httpTimers.computeIfAbsent(key, k -> Timer.builder("http.request.duration")
                         .description("HTTP request latency by route template")
-                        .tag("method", method)
+                        .tag("method", m)
                         .tag("endpoint", endpoint)
-                        .tag("status", Integer.toString(status))
+                        .tag("status", s)
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The method as a metric label or log field: one of {@link #METHODS}, else {@code other}. */
+    public static String method(String raw) {
+        return raw != null && METHODS.contains(raw) ? raw : OTHER;
     }
 
     /** Prometheus text exposition format 0.0.4. */

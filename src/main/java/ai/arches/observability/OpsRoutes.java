@@ -1,9 +1,13 @@
 package ai.arches.observability;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+
+import ai.arches.common.UnauthenticatedException;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -13,18 +17,29 @@ import io.helidon.webserver.http.ServerResponse;
 /**
  * Handlers for /health (liveness: answers without touching any dependency, for load balancers),
  * /ready (200 while every dependency the node needs answers, reporting "degraded" ones it can do
- * without, else 503 naming which) and /metrics (Prometheus text).
+ * without, else 503 naming which) and /metrics (Prometheus text, behind {@code metrics.token}
+ * when one is set).
  */
 public final class OpsRoutes {
     /** UP; DEGRADED: the node serves, slower or with less (e.g. no shared cache); DOWN: it cannot. */
     public enum Health { UP, DEGRADED, DOWN }
 
+    private static final String BEARER = "Bearer ";
+
     private final Metrics metrics;
     private final Map<String, Supplier<Health>> checks;
+    /** SHA-256 of the metrics token; null when /metrics is open. */
+    private final byte[] tokenDigest;
 
     public OpsRoutes(Metrics metrics, Map<String, Supplier<Health>> checks) {
+        this(metrics, checks, "");
+    }
+
+    /** {@code metricsToken} empty: /metrics is open; else it needs that bearer token. */
+    public OpsRoutes(Metrics metrics, Map<String, Supplier<Health>> checks, String metricsToken) {
         this.metrics = metrics;
         this.checks = Map.copyOf(checks);
+        this.tokenDigest = metricsToken.isEmpty() ? null : sha256(metricsToken);
     }
 
     public void health(ServerRequest req, ServerResponse res) {
@@ -57,7 +72,24 @@ public final class OpsRoutes {
     }
 
     public void metrics(ServerRequest req, ServerResponse res) {
+        if (tokenDigest != null) {
+            String auth = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+            boolean bearer = auth.regionMatches(true, 0, BEARER, 0, BEARER.length());
+            // Digests of equal length compared with isEqual: the time taken says nothing about the
+            // token, not even its length.
+            if (!bearer || !MessageDigest.isEqual(tokenDigest, sha256(auth.substring(BEARER.length()).strip()))) {
+                throw new UnauthenticatedException("/metrics requires Authorization: Bearer <metrics.token>");
+            }
+        }
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
         res.send(metrics.scrape().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

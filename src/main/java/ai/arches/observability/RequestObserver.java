@@ -22,6 +22,9 @@ public final class RequestObserver implements Filter {
     private static final Logger ACCESS = Logger.getLogger("arches.access");
     private static final HeaderName X_REQUEST_ID = HeaderNames.create("X-Request-Id");
 
+    /** Paths are logged (JSON-escaped) up to this length, so one request cannot write kilobytes. */
+    private static final int MAX_LOGGED_PATH = 512;
+
     private final Metrics metrics;
     private final boolean accessLog;
 
@@ -40,7 +43,7 @@ public final class RequestObserver implements Filter {
             chain.proceed();
         } finally {
             long nanos = System.nanoTime() - start;
-            String method = req.prologue().method().text();
+            String method = Metrics.method(req.prologue().method().text());
             String endpoint = req.matchingPattern().filter(p -> !p.isEmpty()).orElse("unmatched");
             int status = res.status().code();
             metrics.recordRequest(method, endpoint, status, nanos);
@@ -48,7 +51,7 @@ public final class RequestObserver implements Filter {
                 Map<String, Object> fields = new LinkedHashMap<>();
                 fields.put("requestId", id.value());
                 fields.put("method", method);
-                fields.put("path", req.path().rawPath());
+                fields.put("path", truncate(req.path().rawPath()));
                 fields.put("route", endpoint);
                 fields.put("status", status);
                 fields.put("durationMs", Math.round(nanos / 10_000.0) / 100.0);
@@ -56,5 +59,9 @@ public final class RequestObserver implements Filter {
                 ACCESS.log(Level.INFO, "request", new Object[] {fields});
             }
         }
+    }
+
+    private static String truncate(String path) {
+        return path.length() <= MAX_LOGGED_PATH ? path : path.substring(0, MAX_LOGGED_PATH) + "…";
     }
 }

@@ -175,4 +175,45 @@ class ConfigLoaderTest {
         assertThat(err.lines()).hasSize(1);
         assertThat(err).contains("database.pool.connection_timeout").contains("must be a duration");
     }
+
+    @Test
+    void an_invalid_database_url_never_prints_its_password() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_DATABASE_URL", "postgres://app:s3cr et!pw@db.example/arches"),
+                Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("database.url: not a valid URL")
+                .hasMessageNotContaining("s3cr");
+    }
+
+    @Test
+    void an_invalid_redis_url_is_refused_without_printing_its_password() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_REDIS_URL", "redis://:r3d1s pw@cache.example:6379"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("redis.url: not a valid URL")
+                .hasMessageNotContaining("r3d1s");
+    }
+
+    @Test
+    void secret_values_are_masked_in_every_error() {
+        String marker = "SeCrEtMaRkEr0123456789abcdefXYZ!";
+        for (String secretKey : ConfigLoader.SECRET_KEYS) {
+            // Another setting holding the same value (a pasted secret in the wrong place) is echoed
+            // by its own error; the mask still applies.
+            assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of(secretKey, marker, "embedding.provider", marker)))
+                    .as(secretKey)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("embedding.provider: must be one of local, openai")
+                    .hasMessageNotContaining(marker);
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("metrics.token", "short secret")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("metrics.token: must be empty or 16 to 512 visible ASCII characters without spaces, was 12 characters");
+    }
+
+    @Test
+    void a_metrics_token_is_read_when_long_enough() {
+        assertThat(ConfigLoader.load(Map.of(), Map.of()).metrics().protectedByToken()).isFalse();
+        assertThat(ConfigLoader.load(Map.of("ARCHES_METRICS_TOKEN", "0123456789abcdef"), Map.of()).metrics().token())
+                .isEqualTo("0123456789abcdef");
+    }
 }

@@ -227,6 +227,19 @@ class OpenAiEmbedderTest {
     }
 
     @Test
+    void a_failure_never_names_the_provider_host() {
+        // A gateway quoting its own address: the message reaches stored embedding errors.
+        behaviour = (ex, req, attempt) -> respond(ex, 400,
+                "{\"error\":\"upstream http://127.0.0.1:" + server.getAddress().getPort() + "/v1 refused\"}");
+
+        assertThatThrownBy(() -> embedder(0).embed(texts(1)))
+                .isInstanceOf(EmbeddingException.class)
+                .hasMessageContaining("400")
+                .hasMessageContaining("refused")
+                .hasMessageNotContaining("127.0.0.1");
+    }
+
+    @Test
     void exhausted_retries_fail_with_the_last_status() {
         behaviour = (ex, req, attempt) -> respond(ex, 503, "{\"error\":\"overloaded\"}");
 
