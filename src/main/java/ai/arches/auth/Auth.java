@@ -23,7 +23,7 @@ import ai.arches.common.ServiceUnavailableException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.db.Database;
-import ai.arches.http.ClientAddress;
+import ai.arches.common.ClientAddress;
 import ai.arches.ratelimit.RateLimiter;
 
 import io.helidon.http.HeaderNames;

@@ -6,7 +6,8 @@ import java.util.Optional;
 import ai.arches.common.ForbiddenException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.http.ApiRouter;
-import ai.arches.http.ClientAddress;
+import ai.arches.common.ClientAddress;
+import ai.arches.http.ClientAddresses;
 import ai.arches.http.Input;
 import ai.arches.http.JsonIo;
 
@@ -46,7 +47,7 @@ public final class AuthRoutes {
         String name = in.requiredString("name", 1, 200);
         String password = rawPassword(in, PASSWORD_MIN);
         in.validate();
-        User user = auth.register(email, name, password, ClientAddress.of(req));
+        User user = auth.register(email, name, password, ClientAddresses.of(req));
         res.header(HeaderNames.LOCATION, "/api/v1/users/me");
         io.send(req, res, Status.CREATED_201, user);
     }
@@ -58,7 +59,7 @@ public final class AuthRoutes {
         String password = rawPassword(in, 1);
         in.validate();
         noStore(res);
-        io.send(req, res, Status.OK_200, auth.login(email, password, ClientAddress.of(req)));
+        io.send(req, res, Status.OK_200, auth.login(email, password, ClientAddresses.of(req)));
     }
 
     private void refresh(ServerRequest req, ServerResponse res) {

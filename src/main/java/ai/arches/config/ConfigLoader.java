@@ -4,15 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,51 +74,8 @@ public final class ConfigLoader {
         try {
             return new ConfigLoader(merged).parse();
         } catch (ConfigException e) {
-            throw e.without(secrets(merged));
+            throw e.without(Secrets.in(merged));
         }
-    }
-
-    /** Settings whose values are never printed, in whole or in part. */
-    static final List<String> SECRET_KEYS =
-            List.of("database.password", "auth.token_secret", "embedding.openai.api_key", "metrics.token");
-
-    /** The secret values, and the passwords inside the URLs, raw and decoded. */
-    private static List<String> secrets(Map<String, String> values) {
-        List<String> out = new ArrayList<>();
-        for (String key : SECRET_KEYS) {
-            String v = values.getOrDefault(key, "");
-            out.add(v);
-            out.add(v.trim());
-        }
-        for (String key : List.of("database.url", "redis.url")) {
-            String password = urlPassword(values.getOrDefault(key, ""));
-            if (!password.isEmpty()) {
-                out.add(password);
-                out.add(URLDecoder.decode(password.replace("+", "%2B"), StandardCharsets.UTF_8));
-            }
-        }
-        // Longest first, so a secret containing another is masked whole.
-        out.removeIf(String::isEmpty);
-        out.sort(Comparator.comparingInt(String::length).reversed());
-        return out;
-    }
-
-    /** The password of scheme://user:password@host/..., found without parsing (the URL may be invalid). */
-    private static String urlPassword(String url) {
-        int start = url.indexOf("://");
-        if (start < 0) {
-            return "";
-        }
-        String rest = url.substring(start + 3);
-        int slash = rest.indexOf('/');
-        String authority = slash < 0 ? rest : rest.substring(0, slash);
-        int at = authority.lastIndexOf('@');
-        if (at < 0) {
-            return "";
-        }
-        String userInfo = authority.substring(0, at);
-        int colon = userInfo.indexOf(':');
-        return colon < 0 ? "" : userInfo.substring(colon + 1);
     }
 
     /** {@code database.pool.max_connections} becomes {@code ARCHES_DATABASE_POOL_MAX_CONNECTIONS}. */

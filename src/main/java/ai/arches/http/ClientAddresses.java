@@ -10,7 +10,10 @@ import java.util.function.Predicate;
 
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import ai.arches.common.ClientAddress;
+
 import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
@@ -39,6 +42,12 @@ public final class ClientAddresses implements Filter {
     public ClientAddresses(Predicate<InetAddress> trusted, boolean anyTrusted) {
         this.trusted = trusted;
         this.anyTrusted = anyTrusted;
+    }
+
+    /** The request's resolved address; the filter is installed on every route, so it is always there. */
+    public static ClientAddress of(ServerRequest req) {
+        return req.context().get(ClientAddress.class)
+                .orElseThrow(() -> new IllegalStateException("ClientAddresses filter is not installed"));
     }
 
     @Override

@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import ai.arches.common.ClientAddress;
+
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Filter;
@@ -55,7 +57,9 @@ public final class RequestObserver implements Filter {
                 fields.put("route", endpoint);
                 fields.put("status", status);
                 fields.put("durationMs", Math.round(nanos / 10_000.0) / 100.0);
-                fields.put("remote", req.remotePeer().host());
+                // The client the ClientAddresses filter resolved (through trusted proxies), else the peer.
+                fields.put("remote", req.context().get(ClientAddress.class)
+                        .map(c -> c.address().getHostAddress()).orElse(req.remotePeer().host()));
                 ACCESS.log(Level.INFO, "request", new Object[] {fields});
             }
         }

@@ -196,7 +196,7 @@ class ConfigLoaderTest {
     @Test
     void secret_values_are_masked_in_every_error() {
         String marker = "SeCrEtMaRkEr0123456789abcdefXYZ!";
-        for (String secretKey : ConfigLoader.SECRET_KEYS) {
+        for (String secretKey : Secrets.KEYS) {
             // Another setting holding the same value (a pasted secret in the wrong place) is echoed
             // by its own error; the mask still applies.
             assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of(secretKey, marker, "embedding.provider", marker)))

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
 
+import ai.arches.common.ClientAddress;
 import ai.arches.config.Cidr;
 
 import org.junit.jupiter.api.Test;

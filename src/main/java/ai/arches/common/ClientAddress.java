@@ -1,22 +1,14 @@
-package ai.arches.http;
+package ai.arches.common;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
 
-import io.helidon.webserver.http.ServerRequest;
-
 /**
- * The address of the client that sent a request, resolved once per request by
- * {@link ClientAddresses} (through trusted proxies only) and kept in the request context.
- * Handlers read it here and never look at forwarding headers themselves.
+ * The address of the client that sent a request, resolved once per request by the http
+ * package's {@code ClientAddresses} filter (through trusted proxies only) and kept in the request
+ * context, where handlers and the access log read it; nobody else looks at forwarding headers.
  */
 public record ClientAddress(InetAddress address) {
-
-    /** The resolved address; the filter is installed on every route, so it is always there. */
-    public static ClientAddress of(ServerRequest req) {
-        return req.context().get(ClientAddress.class)
-                .orElseThrow(() -> new IllegalStateException("ClientAddresses filter is not installed"));
-    }
 
     /**
      * What per-address limits count under: the IPv4 address, or the /64 network of an IPv6 one,
