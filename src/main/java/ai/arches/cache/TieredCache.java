@@ -10,6 +10,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
+import ai.arches.common.ByteCounter;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -248,9 +250,9 @@ public final class TieredCache<V> {
     private int weight(String key, Optional<V> value) {
         long bytes = key.length() + value.map(v -> {
             try {
-                var counter = new CountingStream();
+                var counter = new ByteCounter();
                 json.writeValue(counter, v);
-                return counter.count;
+                return counter.count();
             } catch (java.io.IOException e) {
                 return 0L;
             }
@@ -272,20 +274,6 @@ public final class TieredCache<V> {
             }
         }
         return n;
-    }
-
-    private static final class CountingStream extends java.io.OutputStream {
-        long count;
-
-        @Override
-        public void write(int b) {
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            count += len;
-        }
     }
 
     private String encode(V value, long v) {

@@ -28,24 +28,12 @@ public final class Json {
 
     /** Bytes of {@code value} as UTF-8 JSON, counted while writing, so nothing is buffered. */
     public static long size(Object value) {
-        var counter = new java.io.OutputStream() {
-            long count;
-
-            @Override
-            public void write(int b) {
-                count++;
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                count += len;
-            }
-        };
+        var counter = new ai.arches.common.ByteCounter();
         try {
             MAPPER.writeValue(counter, value);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return counter.count;
+        return counter.count();
     }
 }

@@ -9,22 +9,15 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
 
 import ai.arches.config.ArchesConfig;
-import ai.arches.embedding.Embedder;
-import ai.arches.embedding.EmbeddingException;
 import ai.arches.embedding.Passages;
-import ai.arches.embedding.Vectors;
 import ai.arches.testing.Api;
 import ai.arches.testing.TestDatabases;
 import ai.arches.testing.TestServer;
@@ -41,13 +34,12 @@ import org.junit.jupiter.api.Test;
  */
 class EmbeddingFairnessTest {
     private static final Duration DEADLINE = Duration.ofSeconds(60);
-    private static final Duration HOLD_LIMIT = Duration.ofSeconds(30);
 
     @Test
     void a_small_organizations_document_is_embedded_while_a_large_organizations_documents_wait_their_turn()
             throws Exception {
         // 2 ms of "model time" per passage: org A's three documents are about 20 s of work.
-        Stub stub = new Stub();
+        StubModel stub = new StubModel();
         stub.perPassage = Duration.ofMillis(2);
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub)) {
             Api api = server.api();
@@ -72,9 +64,9 @@ class EmbeddingFairnessTest {
     @Test
     void a_dead_nodes_claim_is_taken_over_within_its_lease_while_a_live_nodes_claim_is_renewed() throws Exception {
         Map<String, String> shortLease = Map.of("embedding.workers", "1", "embedding.lease", "2s");
-        Stub stub1 = new Stub();
-        Hold hold = stub1.holdFirstCall(texts -> true);
-        Stub stub2 = new Stub();
+        StubModel stub1 = new StubModel();
+        StubModel.Hold hold = stub1.holdFirstCall(texts -> true);
+        StubModel stub2 = new StubModel();
         // The API node embeds nothing; node 1 is a bare worker pool on the same database, which the
         // test kills; node 2 is a full server that should take the dead node's work over.
         try (TestServer api = TestServer.start(); Sql sql = new Sql(api.database())) {
@@ -116,8 +108,8 @@ class EmbeddingFairnessTest {
 
     @Test
     void re_queueing_a_document_being_embedded_does_not_embed_it_twice() throws Exception {
-        Stub stub = new Stub();
-        Hold hold = stub.holdFirstCall(texts -> texts.getFirst().equals("In flight"));
+        StubModel stub = new StubModel();
+        StubModel.Hold hold = stub.holdFirstCall(texts -> texts.getFirst().equals("In flight"));
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub)) {
             Api api = server.api();
             Org o = org(api, "Requeue");
@@ -147,11 +139,11 @@ class EmbeddingFairnessTest {
     @Test
     void a_query_not_embedded_in_time_is_503_with_retry_after_for_semantic_and_keyword_only_for_hybrid()
             throws Exception {
-        Stub stub = new Stub();
+        StubModel stub = new StubModel();
         CountDownLatch release = new CountDownLatch(1);
         stub.hook = texts -> {
             if (texts.getFirst().contains("slow query")) {
-                await(release);
+                StubModel.await(release);
             }
         };
         try (TestServer server = TestServer.start(Map.of(), stub)) {
@@ -196,55 +188,6 @@ class EmbeddingFairnessTest {
     }
 
     // ---- helpers ----
-
-    /** A stand-in model: a fixed unit vector per text, an optional cost per passage, and a hook. */
-    private static final class Stub implements Embedder {
-        final Queue<List<String>> calls = new ConcurrentLinkedQueue<>();
-        volatile java.util.function.Consumer<List<String>> hook = texts -> {};
-        volatile Duration perPassage = Duration.ZERO;
-
-        @Override
-        public String modelId() {
-            return "stub";
-        }
-
-        @Override
-        public List<float[]> embed(List<String> texts) {
-            hook.accept(texts);
-            if (!perPassage.isZero()) {
-                // The model's cost, not a wait for work: CPU time the real model would spend.
-                LockSupport.parkNanos(perPassage.toNanos() * texts.size());
-            }
-            calls.add(List.copyOf(texts));
-            return texts.stream().map(Stub::vector).toList();
-        }
-
-        Hold holdFirstCall(Predicate<List<String>> when) {
-            Hold hold = new Hold(new CountDownLatch(1), new CountDownLatch(1));
-            hook = texts -> {
-                if (when.test(texts) && hold.holding().getCount() > 0) {
-                    hold.holding().countDown();
-                    await(hold.release());
-                }
-            };
-            return hold;
-        }
-
-        List<String> titles() {
-            return calls.stream().map(List::getFirst).toList();
-        }
-
-        static float[] vector(String text) {
-            Random r = new Random(text.hashCode());
-            float[] v = new float[Embedder.DIMENSIONS];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) r.nextGaussian();
-            }
-            return Vectors.normalize(v);
-        }
-    }
-
-    record Hold(CountDownLatch holding, CountDownLatch release) {}
 
     record Org(Api.Session s, String id, String base) {}
 
@@ -328,14 +271,4 @@ class EmbeddingFairnessTest {
         }
     }
 
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(HOLD_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new EmbeddingException("stub model held too long");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EmbeddingException("stub model interrupted");
-        }
-    }
 }

@@ -11,22 +11,15 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
-import ai.arches.embedding.Embedder;
 import ai.arches.embedding.EmbeddingException;
 import ai.arches.embedding.Passages;
-import ai.arches.embedding.Vectors;
 import ai.arches.testing.Api;
 import ai.arches.testing.Metrics;
 import ai.arches.testing.TestDatabases;
@@ -44,7 +37,6 @@ import org.junit.jupiter.api.Test;
 class EmbeddingWorkerTest {
     private static final Duration DEADLINE = Duration.ofSeconds(30);
     /** Far more than a test needs; a latch that times out fails the test instead of hanging it. */
-    private static final Duration HOLD_LIMIT = Duration.ofSeconds(30);
 
     @Test
     void a_document_goes_pending_then_ready_and_edits_of_its_text_re_embed_it() throws Exception {
@@ -103,7 +95,7 @@ class EmbeddingWorkerTest {
 
     @Test
     void a_failing_document_is_retried_then_failed_with_its_error_and_re_queued_on_request() throws Exception {
-        Stub stub = new Stub();
+        StubModel stub = new StubModel();
         AtomicInteger poisonCalls = new AtomicInteger();
         CountDownLatch secondAttempt = new CountDownLatch(1);
         CountDownLatch resume = new CountDownLatch(1);
@@ -114,9 +106,9 @@ class EmbeddingWorkerTest {
             }
             int call = poisonCalls.incrementAndGet();
             if (call == 2) {
-                // Hold the retry so the test can look at the state the first failure left.
+                // StubModel.Hold the retry so the test can look at the state the first failure left.
                 secondAttempt.countDown();
-                await(resume);
+                StubModel.await(resume);
             }
             throw new EmbeddingException("stub model refused the input (call " + call + ")");
         };
@@ -169,11 +161,11 @@ class EmbeddingWorkerTest {
 
     @Test
     void two_nodes_share_the_work_and_never_embed_a_document_twice() throws Exception {
-        Stub stubA = new Stub();
-        Stub stubB = new Stub();
+        StubModel stubA = new StubModel();
+        StubModel stubB = new StubModel();
         // Node A's model waits until node B has embedded something: A's two workers then hold at most
         // two batches of two, so B must claim from the rest, and "both did work" cannot pass by luck.
-        stubA.hook = texts -> await(stubB.firstSuccess);
+        stubA.hook = texts -> StubModel.await(stubB.firstSuccess);
         Map<String, String> cfg = Map.of("embedding.workers", "2", "embedding.batch_size", "2");
         try (TestServer a = TestServer.start(cfg, stubA);
              TestServer b = TestServer.startOn(a.database(), cfg, stubB);
@@ -213,7 +205,7 @@ class EmbeddingWorkerTest {
 
     @Test
     void a_claim_whose_lease_expired_is_taken_over_and_a_live_one_is_left_alone() throws Exception {
-        Stub stub = new Stub();
+        StubModel stub = new StubModel();
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub);
              Sql sql = new Sql(server.database())) {
             Api api = server.api();
@@ -261,8 +253,8 @@ class EmbeddingWorkerTest {
 
     @Test
     void an_edit_during_embedding_wins_over_the_result_for_the_old_text() throws Exception {
-        Stub stub = new Stub();
-        Hold hold = stub.holdFirstCall(texts -> texts.stream().anyMatch(t -> t.contains("HOLD")));
+        StubModel stub = new StubModel();
+        StubModel.Hold hold = stub.holdFirstCall(texts -> texts.stream().anyMatch(t -> t.contains("HOLD")));
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub);
              Sql sql = new Sql(server.database())) {
             Api api = server.api();
@@ -285,7 +277,7 @@ class EmbeddingWorkerTest {
             List<Passage> stored = sql.passages(id);
             assertThat(stored).extracting(Passage::text).containsExactly("Fruit notes", "The new text is about pears.");
             for (Passage p : stored) {
-                float[] expected = Stub.vector(Passages.modelInput("Fruit notes", p.ordinal(), p.text()));
+                float[] expected = StubModel.vector(Passages.modelInput("Fruit notes", p.ordinal(), p.text()));
                 assertThat(cosine(p.vector(), expected)).as("passage %d holds the new text's vector", p.ordinal())
                         .isGreaterThan(0.9999);
             }
@@ -300,8 +292,8 @@ class EmbeddingWorkerTest {
 
     @Test
     void re_queueing_answers_pending_and_embeds_the_document_afresh() throws Exception {
-        Stub stub = new Stub();
-        Hold hold = stub.holdFirstCall(texts -> texts.getFirst().equals("Busy work"));
+        StubModel stub = new StubModel();
+        StubModel.Hold hold = stub.holdFirstCall(texts -> texts.getFirst().equals("Busy work"));
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"), stub);
              Sql sql = new Sql(server.database())) {
             Api api = server.api();
@@ -334,7 +326,7 @@ class EmbeddingWorkerTest {
 
     @Test
     void a_worker_survives_a_batch_it_cannot_read_and_embeds_it_once_it_can() throws Exception {
-        Stub stub = new Stub();
+        StubModel stub = new StubModel();
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1",
                 "database.statement_timeout", "300ms"), stub);
              Sql sql = new Sql(server.database());
@@ -375,7 +367,7 @@ class EmbeddingWorkerTest {
             eventually("backlog of 3 on /metrics", () -> backlog(api, "pending") == 3.0);
             assertThat(api.get("/metrics", null).text()).contains("embedding_backlog{status=\"pending\"}");
 
-            try (TestServer b = TestServer.startOn(a.database(), Map.of("embedding.workers", "1"), new Stub())) {
+            try (TestServer b = TestServer.startOn(a.database(), Map.of("embedding.workers", "1"), new StubModel())) {
                 eventually("backlog drained", () -> backlog(api, "pending") == 0.0 && backlog(api, "processing") == 0.0);
                 assertThat(sql.count(o.id(), "ready")).isEqualTo(3);
                 eventually("node B's gauge agrees", () -> backlog(b.api(), "pending") == 0.0);
@@ -385,8 +377,8 @@ class EmbeddingWorkerTest {
 
     @Test
     void closing_a_node_gives_its_unfinished_claims_back_to_the_queue() throws Exception {
-        Stub stub = new Stub();
-        Hold hold = stub.holdFirstCall(texts -> true);
+        StubModel stub = new StubModel();
+        StubModel.Hold hold = stub.holdFirstCall(texts -> true);
         // The documents are written through node A, which embeds nothing, so node B's one worker
         // later claims all three in a single batch (one slice per organization, so three of them).
         try (TestServer a = TestServer.start(); Sql sql = new Sql(a.database())) {
@@ -440,56 +432,6 @@ class EmbeddingWorkerTest {
     }
 
     // ---- helpers ----
-
-    /** A stand-in model: a fixed unit vector per text, with a hook that may fail or hold a call. */
-    private static final class Stub implements Embedder {
-        /** Inputs of each call that returned vectors; the first input of a call is the title. */
-        final Queue<List<String>> calls = new ConcurrentLinkedQueue<>();
-        final CountDownLatch firstSuccess = new CountDownLatch(1);
-        volatile Consumer<List<String>> hook = texts -> {};
-
-        @Override
-        public String modelId() {
-            return "stub";
-        }
-
-        @Override
-        public List<float[]> embed(List<String> texts) {
-            hook.accept(texts);
-            calls.add(List.copyOf(texts));
-            firstSuccess.countDown();
-            return texts.stream().map(Stub::vector).toList();
-        }
-
-        /** The first call whose inputs match waits inside the model until the test releases it. */
-        Hold holdFirstCall(Predicate<List<String>> when) {
-            Hold hold = new Hold(new CountDownLatch(1), new CountDownLatch(1));
-            hook = texts -> {
-                if (when.test(texts) && hold.holding().getCount() > 0) {
-                    hold.holding().countDown();
-                    await(hold.release());
-                }
-            };
-            return hold;
-        }
-
-        /** The worker sends one document per call, title first: the documents embedded. */
-        List<String> titles() {
-            return calls.stream().map(List::getFirst).toList();
-        }
-
-        static float[] vector(String text) {
-            Random r = new Random(text.hashCode());
-            float[] v = new float[Embedder.DIMENSIONS];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) r.nextGaussian();
-            }
-            return Vectors.normalize(v);
-        }
-    }
-
-    /** {@code holding} opens when a held call is inside the model; {@code release} lets it return. */
-    record Hold(CountDownLatch holding, CountDownLatch release) {}
 
     record Org(Api.Session s, String id, String base) {}
 
@@ -639,18 +581,6 @@ class EmbeddingWorkerTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Holds a stub model call; a latch never released fails the call instead of hanging the test. */
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(HOLD_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new EmbeddingException("stub model held too long");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EmbeddingException("stub model interrupted");
         }
     }
 
