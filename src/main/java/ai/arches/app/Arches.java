@@ -19,6 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
 import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
 import ai.arches.auth.AuthRoutes;
+import ai.arches.auth.Guard;
 import ai.arches.auth.Tokens;
 import ai.arches.cache.Caches;
 import ai.arches.common.Cursors;
@@ -46,6 +47,7 @@ import ai.arches.http.UnknownProtocol;
 import ai.arches.observability.Metrics;
 import ai.arches.observability.OpsRoutes;
 import ai.arches.observability.RequestObserver;
+import ai.arches.organizations.OrgGuard;
 import ai.arches.organizations.OrganizationRoutes;
 import ai.arches.ratelimit.RateLimiter;
 import ai.arches.organizations.Organizations;
@@ -154,11 +156,14 @@ public final class Arches implements AutoCloseable {
             router.get("/metrics", ops::metrics);
             router.get(API_BASE + "/openapi.json",
                     (req, res) -> io.write(req, res, Status.OK_200, JsonIo.JSON, openapi));
-            new AuthRoutes(auth, io).register(router, API_BASE);
-            new OrganizationRoutes(orgs, auth, apiKeys, cursors, io, clock).register(router, API_BASE);
-            new ContentRoutes(contents, orgs, io).register(router, API_BASE);
-            new SearchRoutes(search, orgs, io).register(router, API_BASE);
-            new WorkflowRoutes(workflows, orgs, io).register(router, API_BASE);
+            // Identity is resolved once per request, by these wrappers, and handed to the handlers.
+            Guard guard = new Guard(auth);
+            OrgGuard orgGuard = new OrgGuard(guard, orgs);
+            new AuthRoutes(auth, guard, io).register(router, API_BASE);
+            new OrganizationRoutes(orgs, guard, orgGuard, apiKeys, cursors, io, clock).register(router, API_BASE);
+            new ContentRoutes(contents, orgGuard, io).register(router, API_BASE);
+            new SearchRoutes(search, orgGuard, io).register(router, API_BASE);
+            new WorkflowRoutes(workflows, orgGuard, io).register(router, API_BASE);
             Problems.register(routing, io, router);
 
             WebServer server = WebServer.builder()

@@ -315,7 +315,7 @@ public final class Auth {
      * Each call takes one token from the caller's rate limit (per user, per API key): 429 when
      * none is left; the standing goes into the request context for the RateLimit-* headers.
      */
-    public Principal authenticate(ServerRequest req) {
+    Principal authenticate(ServerRequest req) {
         Principal p = credential(req).map(this::principalFor)
                 .orElseThrow(() -> new UnauthenticatedException("missing credentials: send Authorization: Bearer <token>"));
         limit(req, p);
@@ -323,7 +323,7 @@ public final class Auth {
     }
 
     /** The caller if credentials were sent; 401 if they were sent and are bad. */
-    public Optional<Principal> authenticateOptional(ServerRequest req) {
+    Optional<Principal> authenticateOptional(ServerRequest req) {
         Optional<Principal> p = credential(req).map(this::principalFor);
         p.ifPresent(principal -> limit(req, principal));
         return p;

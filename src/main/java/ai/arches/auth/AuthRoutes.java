@@ -6,7 +6,6 @@ import java.util.Optional;
 import ai.arches.common.ForbiddenException;
 import ai.arches.common.UnauthenticatedException;
 import ai.arches.http.ApiRouter;
-import ai.arches.common.ClientAddress;
 import ai.arches.http.ClientAddresses;
 import ai.arches.http.Input;
 import ai.arches.http.JsonIo;
@@ -23,10 +22,12 @@ public final class AuthRoutes {
     private static final int PASSWORD_MAX = 256;
 
     private final Auth auth;
+    private final Guard guard;
     private final JsonIo io;
 
-    public AuthRoutes(Auth auth, JsonIo io) {
+    public AuthRoutes(Auth auth, Guard guard, JsonIo io) {
         this.auth = auth;
+        this.guard = guard;
         this.io = io;
     }
 
@@ -34,11 +35,11 @@ public final class AuthRoutes {
         r.post(base + "/auth/register", this::registerUser);
         r.post(base + "/auth/login", this::login);
         r.post(base + "/auth/refresh", this::refresh);
-        r.post(base + "/auth/logout", this::logout);
-        r.get(base + "/users/me", this::me);
-        r.patch(base + "/users/me", this::updateMe);
-        r.post(base + "/users/me/password", this::changePassword);
-        r.delete(base + "/users/me/sessions", this::signOutEverywhere);
+        r.post(base + "/auth/logout", guard.optionalCaller(this::logout));
+        r.get(base + "/users/me", guard.user(this::me));
+        r.patch(base + "/users/me", guard.user(this::updateMe));
+        r.post(base + "/users/me/password", guard.user(this::changePassword));
+        r.delete(base + "/users/me/sessions", guard.user(this::signOutEverywhere));
     }
 
     private void registerUser(ServerRequest req, ServerResponse res) {
@@ -72,8 +73,7 @@ public final class AuthRoutes {
     }
 
     /** Ends the caller's session; a refresh token in the body is revoked too (or alone). */
-    private void logout(ServerRequest req, ServerResponse res) {
-        Optional<Principal> principal = auth.authenticateOptional(req);
+    private void logout(Optional<Principal> principal, ServerRequest req, ServerResponse res) {
         Optional<String> refresh = Optional.empty();
         if (req.content().hasEntity() && req.headers().contentLength().orElse(1) > 0) {
             Input in = io.readInput(req);
@@ -91,8 +91,7 @@ public final class AuthRoutes {
     }
 
     /** Needs the current password; ends the caller's other sessions, keeps theirs. */
-    private void changePassword(ServerRequest req, ServerResponse res) {
-        Principal.User caller = sessionOf(req);
+    private void changePassword(Principal.User caller, ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         // Any non-empty current password may be tried; the new one follows the registration rules.
         String current = rawPassword(in, "currentPassword", 1);
@@ -103,35 +102,23 @@ public final class AuthRoutes {
     }
 
     /** Sign out everywhere: every session of the caller ends, this one too. */
-    private void signOutEverywhere(ServerRequest req, ServerResponse res) {
-        auth.signOutEverywhere(sessionOf(req));
+    private void signOutEverywhere(Principal.User caller, ServerRequest req, ServerResponse res) {
+        auth.signOutEverywhere(caller);
         res.status(Status.NO_CONTENT_204).send();
     }
 
-    private void me(ServerRequest req, ServerResponse res) {
-        io.send(req, res, Status.OK_200, auth.user(userOf(req)), USER_FIELDS);
+    private void me(Principal.User caller, ServerRequest req, ServerResponse res) {
+        io.send(req, res, Status.OK_200, auth.user(caller.userId()), USER_FIELDS);
     }
 
-    private void updateMe(ServerRequest req, ServerResponse res) {
-        var caller = userOf(req);
+    private void updateMe(Principal.User session, ServerRequest req, ServerResponse res) {
+        var caller = session.userId();
         Input in = io.readInput(req);
         in.requireAnyOf("name");
         Optional<String> name = in.optionalString("name", 1, 200);
         in.validate();
         User user = name.map(n -> auth.rename(caller, n)).orElseGet(() -> auth.user(caller));
         io.send(req, res, Status.OK_200, user, USER_FIELDS);
-    }
-
-    private java.util.UUID userOf(ServerRequest req) {
-        return sessionOf(req).userId();
-    }
-
-    private Principal.User sessionOf(ServerRequest req) {
-        Principal p = auth.authenticate(req);
-        if (p instanceof Principal.User u) {
-            return u;
-        }
-        throw new ForbiddenException("this endpoint needs a user's access token, not an API key");
     }
 
     /** Token pairs must not be kept by any cache between the server and the client. */

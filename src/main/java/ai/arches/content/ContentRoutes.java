@@ -15,7 +15,7 @@ import ai.arches.http.Input;
 import ai.arches.http.Json;
 import ai.arches.http.JsonIo;
 import ai.arches.organizations.Access;
-import ai.arches.organizations.Organizations;
+import ai.arches.organizations.OrgGuard;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
@@ -35,27 +35,26 @@ public final class ContentRoutes {
     private static final int MAX_TAG = 64;
 
     private final Contents contents;
-    private final Organizations orgs;
+    private final OrgGuard orgGuard;
     private final JsonIo io;
 
-    public ContentRoutes(Contents contents, Organizations orgs, JsonIo io) {
+    public ContentRoutes(Contents contents, OrgGuard orgGuard, JsonIo io) {
         this.contents = contents;
-        this.orgs = orgs;
+        this.orgGuard = orgGuard;
         this.io = io;
     }
 
     public void register(ApiRouter r, String base) {
         String list = base + "/organizations/{org}/content";
-        r.post(list, this::create);
-        r.get(list, this::list);
-        r.get(list + "/{id}", this::get);
-        r.patch(list + "/{id}", this::update);
-        r.delete(list + "/{id}", this::delete);
-        r.post(list + "/{id}/embed", this::embed);
+        r.post(list, orgGuard.at(Role.MEMBER, this::create));
+        r.get(list, orgGuard.at(Role.VIEWER, this::list));
+        r.get(list + "/{id}", orgGuard.at(Role.VIEWER, this::get));
+        r.patch(list + "/{id}", orgGuard.at(Role.MEMBER, this::update));
+        r.delete(list + "/{id}", orgGuard.at(Role.MEMBER, this::delete));
+        r.post(list + "/{id}/embed", orgGuard.at(Role.MEMBER, this::embed));
     }
 
-    private void create(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void create(Access access, ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         String title = in.requiredString("title", 1, MAX_TITLE);
         String body = in.requiredText("body", 0, MAX_BODY);
@@ -69,8 +68,7 @@ public final class ContentRoutes {
         io.send(req, res, Status.CREATED_201, c, Content.FIELDS);
     }
 
-    private void list(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req);
+    private void list(Access access, ServerRequest req, ServerResponse res) {
         Optional<String> tag = req.query().first("tag").asOptional().map(ContentRoutes::tag);
         // Whole bodies only on request: a page of summaries is small whatever the documents' size.
         var fields = JsonIo.fields(req, ContentSummary.FIELDS);
@@ -79,13 +77,11 @@ public final class ContentRoutes {
                 req.query().first("cursor").orElse(null)), ContentSummary.FIELDS);
     }
 
-    private void get(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req);
+    private void get(Access access, ServerRequest req, ServerResponse res) {
         io.send(req, res, Status.OK_200, contents.get(access, pathId(req)), Content.FIELDS);
     }
 
-    private void update(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void update(Access access, ServerRequest req, ServerResponse res) {
         UUID id = pathId(req);
         Input in = io.readInput(req);
         in.requireAnyOf("title", "body", "type", "mimeType", "tags", "metadata");
@@ -100,15 +96,13 @@ public final class ContentRoutes {
         io.send(req, res, Status.OK_200, contents.update(access, id, changes), Content.FIELDS);
     }
 
-    private void delete(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void delete(Access access, ServerRequest req, ServerResponse res) {
         contents.delete(access, pathId(req));
         res.status(Status.NO_CONTENT_204).send();
     }
 
     /** Re-queues the document for embedding (after a failure, or to re-embed it): 202, work is queued. */
-    private void embed(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void embed(Access access, ServerRequest req, ServerResponse res) {
         io.send(req, res, Status.ACCEPTED_202, contents.requeue(access, pathId(req)), Content.FIELDS);
     }
 

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import ai.arches.auth.Role;
 import ai.arches.common.FieldError;
 import ai.arches.common.Ids;
 import ai.arches.common.InvalidInputException;
@@ -13,7 +14,7 @@ import ai.arches.http.ApiRouter;
 import ai.arches.http.Input;
 import ai.arches.http.JsonIo;
 import ai.arches.organizations.Access;
-import ai.arches.organizations.Organizations;
+import ai.arches.organizations.OrgGuard;
 
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -29,31 +30,29 @@ public final class SearchRoutes {
     static final int DEFAULT_LIMIT = 10;
 
     private final Search search;
-    private final Organizations orgs;
+    private final OrgGuard orgGuard;
     private final JsonIo io;
 
-    public SearchRoutes(Search search, Organizations orgs, JsonIo io) {
+    public SearchRoutes(Search search, OrgGuard orgGuard, JsonIo io) {
         this.search = search;
-        this.orgs = orgs;
+        this.orgGuard = orgGuard;
         this.io = io;
     }
 
     public void register(ApiRouter r, String base) {
         String content = base + "/organizations/{org}/content";
-        r.post(content + "/search", this::search);
-        r.get(content + "/{id}/similar", this::similar);
+        r.post(content + "/search", orgGuard.at(Role.VIEWER, this::search));
+        r.get(content + "/{id}/similar", orgGuard.at(Role.VIEWER, this::similar));
     }
 
-    private void search(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req);
+    private void search(Access access, ServerRequest req, ServerResponse res) {
         // Fields are checked before the body is read, so a bad ?fields= costs no search.
         JsonIo.fields(req, SearchHit.FIELDS);
         SearchRequest r = parse(io.readInput(req));
         io.send(req, res, Status.OK_200, search.search(access, r), SearchHit.FIELDS);
     }
 
-    private void similar(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req);
+    private void similar(Access access, ServerRequest req, ServerResponse res) {
         UUID id = Ids.parse(req.path().pathParameters().get("id")).orElseThrow(Contents::notFound);
         int limit = limit(req.query().first("limit").orElse(null));
         JsonIo.fields(req, SearchHit.FIELDS);

@@ -8,10 +8,10 @@ import java.util.UUID;
 import ai.arches.auth.ApiKey;
 import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
+import ai.arches.auth.Guard;
 import ai.arches.auth.Principal;
 import ai.arches.auth.Role;
 import ai.arches.common.Cursors;
-import ai.arches.common.ForbiddenException;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
 import ai.arches.http.ApiRouter;
@@ -35,17 +35,19 @@ public final class OrganizationRoutes {
                       Instant createdAt, Instant lastUsedAt, Instant expiresAt, String key) {}
 
     private final Organizations orgs;
-    private final Auth auth;
+    private final Guard guard;
+    private final OrgGuard orgGuard;
     private final ApiKeys apiKeys;
     private final Cursors cursors;
     private final JsonIo io;
     private final java.time.Clock clock;
 
-    public OrganizationRoutes(Organizations orgs, Auth auth, ApiKeys apiKeys, Cursors cursors, JsonIo io,
-                              java.time.Clock clock) {
+    public OrganizationRoutes(Organizations orgs, Guard guard, OrgGuard orgGuard, ApiKeys apiKeys, Cursors cursors,
+                              JsonIo io, java.time.Clock clock) {
         this.clock = clock;
         this.orgs = orgs;
-        this.auth = auth;
+        this.guard = guard;
+        this.orgGuard = orgGuard;
         this.apiKeys = apiKeys;
         this.cursors = cursors;
         this.io = io;
@@ -53,22 +55,22 @@ public final class OrganizationRoutes {
 
     public void register(ApiRouter r, String base) {
         String org = base + "/organizations/{org}";
-        r.post(base + "/organizations", this::create);
-        r.get(base + "/organizations", this::list);
-        r.get(org, this::get);
-        r.patch(org, this::update);
-        r.delete(org, this::delete);
-        r.get(org + "/members", this::members);
-        r.post(org + "/members", this::addMember);
-        r.patch(org + "/members/{userId}", this::changeRole);
-        r.delete(org + "/members/{userId}", this::removeMember);
-        r.post(org + "/api-keys", this::createKey);
-        r.get(org + "/api-keys", this::listKeys);
-        r.delete(org + "/api-keys/{keyId}", this::deleteKey);
+        r.post(base + "/organizations", guard.user(this::create));
+        r.get(base + "/organizations", guard.caller(this::list));
+        r.get(org, orgGuard.at(Role.VIEWER, this::get));
+        r.patch(org, orgGuard.at(Role.ADMIN, this::update));
+        r.delete(org, orgGuard.at(Role.OWNER, this::delete));
+        r.get(org + "/members", orgGuard.at(Role.VIEWER, this::members));
+        r.post(org + "/members", orgGuard.at(Role.ADMIN, this::addMember));
+        r.patch(org + "/members/{userId}", orgGuard.at(Role.ADMIN, this::changeRole));
+        r.delete(org + "/members/{userId}", orgGuard.at(Role.VIEWER, this::removeMember));
+        r.post(org + "/api-keys", orgGuard.at(Role.ADMIN, this::createKey));
+        r.get(org + "/api-keys", orgGuard.at(Role.ADMIN, this::listKeys));
+        r.delete(org + "/api-keys/{keyId}", orgGuard.at(Role.ADMIN, this::deleteKey));
     }
 
-    private void create(ServerRequest req, ServerResponse res) {
-        UUID user = userOnly(auth.authenticate(req));
+    private void create(Principal.User caller, ServerRequest req, ServerResponse res) {
+        UUID user = caller.userId();
         Input in = io.readInput(req);
         String name = in.requiredString("name", 1, 200);
         String slug = in.requiredString("slug", 1, 63, Organizations.SLUG);
@@ -78,8 +80,7 @@ public final class OrganizationRoutes {
         io.send(req, res, Status.CREATED_201, o, Organization.FIELDS);
     }
 
-    private void list(ServerRequest req, ServerResponse res) {
-        Principal p = auth.authenticate(req);
+    private void list(Principal p, ServerRequest req, ServerResponse res) {
         String limit = req.query().first("limit").orElse(null);
         String cursor = req.query().first("cursor").orElse(null);
         if (p instanceof Principal.ApiKey k) {
@@ -93,12 +94,11 @@ public final class OrganizationRoutes {
         io.send(req, res, Status.OK_200, orgs.list(((Principal.User) p).userId(), limit, cursor), Organization.FIELDS);
     }
 
-    private void get(ServerRequest req, ServerResponse res) {
-        io.send(req, res, Status.OK_200, access(req).organization(), Organization.FIELDS);
+    private void get(Access access, ServerRequest req, ServerResponse res) {
+        io.send(req, res, Status.OK_200, access.organization(), Organization.FIELDS);
     }
 
-    private void update(ServerRequest req, ServerResponse res) {
-        Access access = access(req);
+    private void update(Access access, ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         in.requireAnyOf("name", "slug");
         Optional<String> name = in.optionalString("name", 1, 200);
@@ -107,19 +107,17 @@ public final class OrganizationRoutes {
         io.send(req, res, Status.OK_200, orgs.update(access, name, slug), Organization.FIELDS);
     }
 
-    private void delete(ServerRequest req, ServerResponse res) {
-        orgs.delete(access(req));
+    private void delete(Access access, ServerRequest req, ServerResponse res) {
+        orgs.delete(access);
         res.status(Status.NO_CONTENT_204).send();
     }
 
-    private void members(ServerRequest req, ServerResponse res) {
-        Access access = access(req);
+    private void members(Access access, ServerRequest req, ServerResponse res) {
         io.send(req, res, Status.OK_200, orgs.members(access, req.query().first("limit").orElse(null),
                 req.query().first("cursor").orElse(null)), Member.FIELDS);
     }
 
-    private void addMember(ServerRequest req, ServerResponse res) {
-        Access access = access(req).require(Role.ADMIN);
+    private void addMember(Access access, ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         String email = in.requiredString("email", 3, 254, Auth.EMAIL);
         Role role = in.requiredEnum("role", Role.class, Role.BY_NAME);
@@ -128,8 +126,7 @@ public final class OrganizationRoutes {
         io.send(req, res, Status.CREATED_201, m, Member.FIELDS);
     }
 
-    private void changeRole(ServerRequest req, ServerResponse res) {
-        Access access = access(req).require(Role.ADMIN);
+    private void changeRole(Access access, ServerRequest req, ServerResponse res) {
         UUID userId = pathId(req, "userId", "member");
         Input in = io.readInput(req);
         Role role = in.requiredEnum("role", Role.class, Role.BY_NAME);
@@ -137,14 +134,12 @@ public final class OrganizationRoutes {
         io.send(req, res, Status.OK_200, orgs.changeRole(access, userId, role), Member.FIELDS);
     }
 
-    private void removeMember(ServerRequest req, ServerResponse res) {
-        Access access = access(req);
+    private void removeMember(Access access, ServerRequest req, ServerResponse res) {
         orgs.removeMember(access, pathId(req, "userId", "member"));
         res.status(Status.NO_CONTENT_204).send();
     }
 
-    private void createKey(ServerRequest req, ServerResponse res) {
-        Access access = access(req).require(Role.ADMIN);
+    private void createKey(Access access, ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         String name = in.requiredString("name", 1, 200);
         Role role = in.requiredEnum("role", Role.class, KEY_ROLES);
@@ -163,8 +158,7 @@ public final class OrganizationRoutes {
                 k.prefix(), k.createdBy(), k.createdAt(), k.lastUsedAt(), k.expiresAt(), created.secret()));
     }
 
-    private void listKeys(ServerRequest req, ServerResponse res) {
-        Access access = access(req).require(Role.ADMIN);
+    private void listKeys(Access access, ServerRequest req, ServerResponse res) {
         String scope = "keys:" + access.organizationId();
         var page = cursors.request(scope, req.query().first("limit").orElse(null),
                 req.query().first("cursor").orElse(null));
@@ -173,27 +167,15 @@ public final class OrganizationRoutes {
         io.send(req, res, Status.OK_200, result, KEY_FIELDS);
     }
 
-    private void deleteKey(ServerRequest req, ServerResponse res) {
-        Access access = access(req).require(Role.ADMIN);
+    private void deleteKey(Access access, ServerRequest req, ServerResponse res) {
         if (!apiKeys.delete(access.organizationId(), pathId(req, "keyId", "API key"))) {
             throw new NotFoundException("API key not found");
         }
         res.status(Status.NO_CONTENT_204).send();
     }
 
-    private Access access(ServerRequest req) {
-        return orgs.access(req);
-    }
-
     private static UUID pathId(ServerRequest req, String name, String what) {
         return Ids.parse(req.path().pathParameters().get(name))
                 .orElseThrow(() -> new NotFoundException(what + " not found"));
-    }
-
-    private static UUID userOnly(Principal p) {
-        if (p instanceof Principal.User u) {
-            return u.userId();
-        }
-        throw new ForbiddenException("API keys act within their own organization and cannot create organizations");
     }
 }

@@ -12,7 +12,7 @@ import ai.arches.http.ApiRouter;
 import ai.arches.http.Input;
 import ai.arches.http.JsonIo;
 import ai.arches.organizations.Access;
-import ai.arches.organizations.Organizations;
+import ai.arches.organizations.OrgGuard;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -25,26 +25,25 @@ public final class WorkflowRoutes {
     private static final int MAX_DESCRIPTION = 2000;
 
     private final Workflows workflows;
-    private final Organizations orgs;
+    private final OrgGuard orgGuard;
     private final JsonIo io;
 
-    public WorkflowRoutes(Workflows workflows, Organizations orgs, JsonIo io) {
+    public WorkflowRoutes(Workflows workflows, OrgGuard orgGuard, JsonIo io) {
         this.workflows = workflows;
-        this.orgs = orgs;
+        this.orgGuard = orgGuard;
         this.io = io;
     }
 
     public void register(ApiRouter r, String base) {
         String list = base + "/organizations/{org}/workflows";
-        r.post(list, this::create);
-        r.get(list, this::list);
-        r.get(list + "/{id}", this::get);
-        r.patch(list + "/{id}", this::update);
-        r.delete(list + "/{id}", this::delete);
+        r.post(list, orgGuard.at(Role.MEMBER, this::create));
+        r.get(list, orgGuard.at(Role.VIEWER, this::list));
+        r.get(list + "/{id}", orgGuard.at(Role.VIEWER, this::get));
+        r.patch(list + "/{id}", orgGuard.at(Role.MEMBER, this::update));
+        r.delete(list + "/{id}", orgGuard.at(Role.MEMBER, this::delete));
     }
 
-    private void create(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void create(Access access, ServerRequest req, ServerResponse res) {
         Input in = io.readInput(req);
         String name = in.requiredString("name", 1, MAX_NAME);
         String description = in.optionalString("description", 0, MAX_DESCRIPTION).orElse("");
@@ -55,8 +54,7 @@ public final class WorkflowRoutes {
         io.send(req, res, Status.CREATED_201, w, Workflow.FIELDS);
     }
 
-    private void list(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req);
+    private void list(Access access, ServerRequest req, ServerResponse res) {
         Optional<WorkflowStatus> status = req.query().first("status").asOptional().map(WorkflowRoutes::status);
         // Whole graphs only on request: a page of summaries is small whatever the graphs' size.
         var fields = JsonIo.fields(req, WorkflowSummary.FIELDS);
@@ -66,13 +64,11 @@ public final class WorkflowRoutes {
                 WorkflowSummary.FIELDS);
     }
 
-    private void get(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req);
+    private void get(Access access, ServerRequest req, ServerResponse res) {
         io.send(req, res, Status.OK_200, workflows.get(access, pathId(req)), Workflow.FIELDS);
     }
 
-    private void update(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void update(Access access, ServerRequest req, ServerResponse res) {
         UUID id = pathId(req);
         Input in = io.readInput(req);
         in.requireAnyOf("name", "description", "definition", "status");
@@ -85,8 +81,7 @@ public final class WorkflowRoutes {
         io.send(req, res, Status.OK_200, workflows.update(access, id, changes), Workflow.FIELDS);
     }
 
-    private void delete(ServerRequest req, ServerResponse res) {
-        Access access = orgs.access(req).require(Role.MEMBER);
+    private void delete(Access access, ServerRequest req, ServerResponse res) {
         workflows.delete(access, pathId(req));
         res.status(Status.NO_CONTENT_204).send();
     }
