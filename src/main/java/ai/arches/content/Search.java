@@ -68,12 +68,51 @@ public final class Search implements AutoCloseable {
         this.results = caches.cache("content-search", SearchHit[].class, r -> 0L);
     }
 
+    /**
+     * Asks the result cache before anything else: a cached page costs no query embedding. A miss
+     * embeds the query (cached by text too) and runs it; with the embedding provider down or
+     * busy, hybrid answers from keywords alone, and that degraded page is never cached.
+     */
     public SearchResults search(Access access, SearchRequest r) {
         long start = System.nanoTime();
         UUID org = access.organizationId();
-        String vector = null;
+        long version = cfg.cacheResults() ? caches.namespace(Contents.namespace(org)) : -1;
+        if (version < 0) {
+            Found f = find(org, r);
+            return results(f.hits(), f.mode(), start);
+        }
+        String key = org + "@" + version + ":" + digest(r);
+        try {
+            SearchHit[] hits = results.get(key, () -> {
+                Found f = find(org, r);
+                if (!f.mode().equals(r.mode().wire())) {
+                    throw new Degraded(f);
+                }
+                return Optional.of(f.hits().toArray(SearchHit[]::new));
+            }).orElseThrow();
+            return results(List.of(hits), r.mode().wire(), start);
+        } catch (Degraded d) {
+            return results(d.found.hits(), d.found.mode(), start);
+        }
+    }
+
+    /** What a search found, and the mode that found it (keyword when hybrid lost its vectors). */
+    private record Found(List<SearchHit> hits, String mode) {}
+
+    /** Carries a degraded result out of the cache's loader, so that it is not cached. */
+    private static final class Degraded extends RuntimeException {
+        final transient Found found;
+
+        Degraded(Found found) {
+            super(null, null, false, false);
+            this.found = found;
+        }
+    }
+
+    private Found find(UUID org, SearchRequest r) {
         boolean needsVector = r.mode() == SearchRequest.Mode.SEMANTIC
                 || (r.mode() == SearchRequest.Mode.HYBRID && r.semanticWeight() > 0);
+        String vector = null;
         if (needsVector) {
             try {
                 vector = vectors.vector(r.query());
@@ -81,21 +120,10 @@ public final class Search implements AutoCloseable {
                 if (r.mode() == SearchRequest.Mode.SEMANTIC) {
                     throw e;
                 }
-                // Hybrid with the provider down: keyword results are still worth giving (uncached).
-                List<SearchHit> hits = db.inTransaction(h -> keywordHits(h, org, r));
-                return results(hits, "keyword", start);
+                return new Found(db.inTransaction(h -> keywordHits(h, org, r)), "keyword");
             }
         }
-        String v = vector;
-        long version = cfg.cacheResults() ? caches.namespace(Contents.namespace(org)) : -1;
-        List<SearchHit> hits;
-        if (version < 0) {
-            hits = run(org, r, v);
-        } else {
-            String key = org + "@" + version + ":" + digest(r);
-            hits = List.of(results.get(key, () -> Optional.of(run(org, r, v).toArray(SearchHit[]::new))).orElseThrow());
-        }
-        return results(hits, r.mode().wire(), start);
+        return new Found(run(org, r, vector), r.mode().wire());
     }
 
     /** Documents nearest to this one (by its mean vector), itself excluded. */

@@ -226,6 +226,19 @@ class SearchApiTest extends ServerTest {
     }
 
     @Test
+    void a_cached_result_page_is_served_before_the_query_vector_is_even_looked_up() {
+        Org o = org("Result first");
+        awaitReady(o, create(o, "Gamma release notes", "Gamma brings offline maps."));
+        var body = Map.<String, Object>of("query", "offline maps", "mode", "hybrid");
+        assertThat(search(o, body).get("mode").asText()).isEqualTo("hybrid");
+        double lookups = Metrics.value(api, "cache_gets_total", "cache=\"query-vectors\"");
+        for (int i = 0; i < 5; i++) {
+            assertThat(search(o, body).get("data")).hasSize(1);
+        }
+        assertThat(Metrics.value(api, "cache_gets_total", "cache=\"query-vectors\"")).isEqualTo(lookups);
+    }
+
+    @Test
     void query_vectors_stay_in_redis_far_longer_than_rows() throws Exception {
         Org o = org("Vectors");
         search(o, Map.of("query", "a question asked once about vector lifetimes", "mode", "semantic"));
