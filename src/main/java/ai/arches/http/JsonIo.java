@@ -21,7 +21,10 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.Header;
+import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -36,6 +39,14 @@ import io.helidon.webserver.http.ServerResponse;
 public final class JsonIo {
     public static final String JSON = "application/json";
     public static final String PROBLEM_JSON = "application/problem+json";
+    // Built once: a header made per response costs a name lookup (for a String name), a new value
+    // object and its validation; these are written on every response of the hot path.
+    private static final Header JSON_TYPE = HeaderValues.createCached(HeaderNames.CONTENT_TYPE, JSON);
+    private static final Header PROBLEM_TYPE = HeaderValues.createCached(HeaderNames.CONTENT_TYPE, PROBLEM_JSON);
+    private static final Header VARY_ENCODING = HeaderValues.createCached(HeaderNames.VARY, "Accept-Encoding");
+    private static final HeaderName RATE_LIMIT_LIMIT = HeaderNames.create("RateLimit-Limit");
+    private static final HeaderName RATE_LIMIT_REMAINING = HeaderNames.create("RateLimit-Remaining");
+    private static final HeaderName RATE_LIMIT_RESET = HeaderNames.create("RateLimit-Reset");
 
     private final long maxBody;
     private final int compressionMinSize;
@@ -111,9 +122,10 @@ public final class JsonIo {
     public void write(ServerRequest req, ServerResponse res, Status status, String contentType, byte[] bytes) {
         res.status(status);
         rateLimitHeaders(req, res);
-        res.header(HeaderNames.CONTENT_TYPE, contentType);
+        res.header(contentType.equals(JSON) ? JSON_TYPE
+                : contentType.equals(PROBLEM_JSON) ? PROBLEM_TYPE : HeaderValues.create(HeaderNames.CONTENT_TYPE, contentType));
         if (bytes.length >= compressionMinSize) {
-            res.header(HeaderNames.VARY, "Accept-Encoding");
+            res.header(VARY_ENCODING);
             String coding = compression.choose(req.headers().first(HeaderNames.ACCEPT_ENCODING).orElse(null));
             if (coding != null) {
                 res.header(HeaderNames.CONTENT_ENCODING, coding);
@@ -127,9 +139,9 @@ public final class JsonIo {
     /** RateLimit-Limit/Remaining/Reset (IETF httpapi draft) for callers that were counted. */
     static void rateLimitHeaders(ServerRequest req, ServerResponse res) {
         req.context().get(RateLimitStatus.class).ifPresent(s -> {
-            res.header("RateLimit-Limit", Long.toString(s.limit()));
-            res.header("RateLimit-Remaining", Long.toString(s.remaining()));
-            res.header("RateLimit-Reset", Long.toString(s.resetSeconds()));
+            res.header(HeaderValues.create(RATE_LIMIT_LIMIT, s.limit()));
+            res.header(HeaderValues.create(RATE_LIMIT_REMAINING, s.remaining()));
+            res.header(HeaderValues.create(RATE_LIMIT_RESET, s.resetSeconds()));
         });
     }
 

@@ -1,6 +1,7 @@
 package ai.arches.observability;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** The id of one request, echoed in X-Request-Id, logs and problem responses. */
 public record RequestId(String value) {
@@ -11,7 +12,10 @@ public record RequestId(String value) {
         if (header != null && !header.isEmpty() && header.length() <= MAX_LENGTH && plain(header)) {
             return new RequestId(header);
         }
-        return new RequestId(UUID.randomUUID().toString());
+        // Ids need to be unique, not unpredictable: UUID.randomUUID() draws from SecureRandom,
+        // which serializes every request of the node on one lock.
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return new RequestId(new UUID(r.nextLong(), r.nextLong()).toString());
     }
 
     private static boolean plain(String s) {
