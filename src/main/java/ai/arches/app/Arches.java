@@ -108,7 +108,8 @@ public final class Arches implements AutoCloseable {
     /** Starts with a given embedder, which the caller owns (tests share one model). */
     public static Arches start(ArchesConfig cfg, Clock clock, Embedder embedder) {
         Metrics metrics = new Metrics();
-        Database db = Database.connect(cfg.database(), "arches", metrics.registry());
+        Database db = Database.connect(cfg.database(), "arches", metrics.registry(),
+                Search.connectionSettings(cfg.search()));
         Caches caches = null;
         List<AutoCloseable> background = new ArrayList<>();
         try {

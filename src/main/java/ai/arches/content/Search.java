@@ -69,6 +69,14 @@ public final class Search implements AutoCloseable {
     }
 
     /**
+     * Settings every pooled connection starts with, for the vector index (ef_search and the
+     * like): the same for every search, so no search spends a statement or a transaction on them.
+     */
+    public static Map<String, String> connectionSettings(ArchesConfig.Search cfg) {
+        return SearchStore.connectionSettings(cfg);
+    }
+
+    /**
      * Asks the result cache before anything else: a cached page costs no query embedding. A miss
      * embeds the query (cached by text too) and runs it; with the embedding provider down or
      * busy, hybrid answers from keywords alone, and that degraded page is never cached.
@@ -120,7 +128,7 @@ public final class Search implements AutoCloseable {
                 if (r.mode() == SearchRequest.Mode.SEMANTIC) {
                     throw e;
                 }
-                return new Found(db.inTransaction(h -> keywordHits(h, org, r)), "keyword");
+                return new Found(db.withHandle(h -> keywordHits(h, org, r)), "keyword");
             }
         }
         return new Found(run(org, r, vector), r.mode().wire());
@@ -130,7 +138,7 @@ public final class Search implements AutoCloseable {
     public SearchResults similar(Access access, UUID id, int limit) {
         long start = System.nanoTime();
         UUID org = access.organizationId();
-        List<SearchHit> hits = db.inTransaction(h -> {
+        List<SearchHit> hits = db.withHandle(h -> {
             String vector = store.documentVector(h, org, id).orElseThrow(() -> new ConflictException(
                     "content is not embedded yet; similar documents are found once its embeddingStatus is ready"));
             List<SearchStore.Match> m = semantic(h, org, vector, SearchRequest.Filters.NONE, id, limit);
@@ -157,11 +165,8 @@ public final class Search implements AutoCloseable {
 
     private List<SearchHit> run(UUID org, SearchRequest r, String v) {
         return switch (r.mode()) {
-            case SEMANTIC -> db.inTransaction(h -> {
-                var m = semantic(h, org, v, r.filters(), null, r.limit());
-                return hits(h, org, m, r.limit(), r.threshold(), m, null);
-            });
-            case KEYWORD -> db.inTransaction(h -> keywordHits(h, org, r));
+            case SEMANTIC -> db.withHandle(h -> semanticHits(h, org, v, r));
+            case KEYWORD -> db.withHandle(h -> keywordHits(h, org, r));
             case HYBRID -> hybrid(org, r, v);
         };
     }
@@ -173,7 +178,7 @@ public final class Search implements AutoCloseable {
 
     private List<SearchHit> hybrid(UUID org, SearchRequest r, String v) {
         int depth = Math.min(Math.max(r.limit() * 3, 30), 300);
-        return db.inTransaction(h -> {
+        return db.withHandle(h -> {
             // A side weighted 0 adds nothing, not even candidates scoring 0.
             var sem = r.semanticWeight() > 0 ? semantic(h, org, v, r.filters(), null, depth) : List.<SearchStore.Match>of();
             var kw = r.keywordWeight() > 0 ? keyword(h, org, r, depth) : List.<SearchStore.Match>of();
@@ -208,18 +213,36 @@ public final class Search implements AutoCloseable {
      */
     private List<SearchStore.Match> semantic(Handle h, UUID org, String v, SearchRequest.Filters f, UUID exclude,
                                              int limit) {
+        return deepen(h, org, limit, (k, exact) -> store.nearest(h, org, v, f, exclude, k, exact));
+    }
+
+    /** A semantic search's page in one statement per scan (usually one scan). */
+    private List<SearchHit> semanticHits(Handle h, UUID org, String v, SearchRequest r) {
+        double min = r.threshold().orElse(-2.0);
+        SearchStore.Page page = deepen(h, org, r.limit(),
+                (k, exact) -> store.nearestPage(h, org, v, r.filters(), k, exact, r.limit(), min));
+        List<SearchHit> out = new ArrayList<>(page.matches().size());
+        for (var m : page.matches()) {
+            SearchStore.Row row = page.rows().get(m.contentId());
+            double score = round(m.score());
+            out.add(hit(row, score, score, null));
+        }
+        return out;
+    }
+
+    /** The scan loop: deeper (k × 4) while passages crowd the top, exact when the index runs dry. */
+    private <T> T deepen(Handle h, UUID org, int limit, Scan<T> scan) {
         long size = sizes.get(org, o -> store.vectorCount(h, o));
         boolean exact = size <= cfg.exactThreshold();
         int k = Math.min(limit * 3, MAX_K);
-        int[] produced = new int[1];
         while (true) {
-            var m = store.nearest(h, org, v, f, exclude, k, exact, produced);
-            if (m.size() >= limit || k >= MAX_K) {
-                return m;
+            SearchStore.Scanned<T> s = scan.run(k, exact);
+            if (s.documents() >= limit || k >= MAX_K) {
+                return s.result();
             }
-            if (produced[0] < k) {
+            if (s.produced() < k) {
                 if (exact) {
-                    return m;
+                    return s.result();
                 }
                 exact = true;
             } else {
@@ -227,6 +250,11 @@ public final class Search implements AutoCloseable {
                 k = Math.min(k * 4, MAX_K);
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface Scan<T> {
+        SearchStore.Scanned<T> run(int k, boolean exact);
     }
 
     private List<SearchStore.Match> keyword(Handle h, UUID org, SearchRequest r, int k) {
@@ -255,13 +283,17 @@ public final class Search implements AutoCloseable {
         for (var m : top) {
             SearchStore.Row row = rows.get(m.contentId());
             if (row == null) {
-                continue; // deleted between the two statements of this transaction's snapshot: gone
+                continue; // deleted between the two statements: gone
             }
-            out.add(new SearchHit(row.id(), row.organizationId(), row.title(), snippet(row), round(m.score()),
-                    semScores.get(m.contentId()), kwScores.get(m.contentId()), row.type(), row.mimeType(), row.tags(),
-                    row.metadata(), row.embeddingStatus(), row.createdBy(), row.createdAt(), row.updatedAt()));
+            out.add(hit(row, round(m.score()), semScores.get(m.contentId()), kwScores.get(m.contentId())));
         }
         return out;
+    }
+
+    private static SearchHit hit(SearchStore.Row row, double score, Double semantic, Double keyword) {
+        return new SearchHit(row.id(), row.organizationId(), row.title(), snippet(row), score, semantic, keyword,
+                row.type(), row.mimeType(), row.tags(), row.metadata(), row.embeddingStatus(), row.createdBy(),
+                row.createdAt(), row.updatedAt());
     }
 
     private static Map<UUID, Double> scores(List<SearchStore.Match> matches) {

@@ -1,5 +1,7 @@
 package ai.arches.content;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,8 +20,9 @@ import org.jdbi.v3.core.statement.Query;
 
 /**
  * SQL of search. Every statement is scoped by organization id. Vectors travel as pgvector's text
- * form and are cast in SQL. Index settings are {@code SET LOCAL} (set_config(..., true)), so they
- * end with the transaction and never leak to the next user of a pooled connection.
+ * form and are cast in SQL. Index settings ({@link #connectionSettings}) are set on every pooled
+ * connection when it opens, the same for all: a search is then one statement with no transaction,
+ * where setting them per search cost a statement and a transaction (BEGIN, set_config, COMMIT).
  */
 final class SearchStore {
     /** A document and the passage of it that matched best, with its score on the mode's scale. */
@@ -36,6 +39,21 @@ final class SearchStore {
         this.cfg = cfg;
     }
 
+    /** The vector index's search settings, for every connection of the pool. */
+    static Map<String, String> connectionSettings(ArchesConfig.Search cfg) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (cfg.index().equals("hnsw")) {
+            out.put("hnsw.ef_search", String.valueOf(cfg.hnsw().efSearch()));
+            // Keeps reading the index until k rows pass the tenant and filter conditions.
+            out.put("hnsw.iterative_scan", "relaxed_order");
+            out.put("hnsw.max_scan_tuples", String.valueOf(cfg.maxScanTuples()));
+        } else {
+            out.put("ivfflat.probes", String.valueOf(cfg.ivfflat().probes()));
+            out.put("ivfflat.iterative_scan", "relaxed_order");
+        }
+        return out;
+    }
+
     /** Passages of the organization that have vectors: picks exact scan or index. */
     long vectorCount(Handle h, UUID org) {
         return h.createQuery("SELECT count(*) FROM content_passages WHERE organization_id = :org AND embedding IS NOT NULL")
@@ -43,48 +61,85 @@ final class SearchStore {
                 .bind("org", org).mapTo(Long.class).one();
     }
 
+    /** What a scan of the nearest passages gave: its result, documents found, passages read. */
+    record Scanned<T>(T result, int documents, int produced) {}
+
+    /** A semantic page: the best documents above the threshold, in order, with their fields. */
+    record Page(List<Match> matches, Map<UUID, Row> rows) {}
+
     /**
      * The {@code k} passages nearest to the vector (cosine distance), reduced to the best passage
      * per document, nearest first. {@code exact} compares every passage of the organization (an
      * ordering no index can serve); otherwise the vector index serves it with an iterative scan,
      * which keeps reading the index until {@code k} passages pass the tenant and filter conditions
      * (or max_scan_tuples is reached), instead of filtering a fixed candidate list.
-     * Returns the rows and how many passages the scan produced, to tell exhaustion from fullness.
+     * Also says how many passages the scan produced, to tell exhaustion from fullness.
      */
-    List<Match> nearest(Handle h, UUID org, String vector, SearchRequest.Filters filters, UUID exclude, int k,
-                        boolean exact, int[] produced) {
-        if (!exact) {
-            if (cfg.index().equals("hnsw")) {
-                h.createQuery("""
-                                SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-                                       set_config('hnsw.max_scan_tuples', :max, true)""")
-                        .bind("ef", String.valueOf(cfg.hnsw().efSearch()))
-                        .bind("max", String.valueOf(cfg.maxScanTuples())).mapTo(String.class).list();
-            } else {
-                h.createQuery("""
-                                SELECT set_config('ivfflat.probes', :probes, true),
-                                       set_config('ivfflat.iterative_scan', 'relaxed_order', true)""")
-                        .bind("probes", String.valueOf(cfg.ivfflat().probes())).mapTo(String.class).list();
+    Scanned<List<Match>> nearest(Handle h, UUID org, String vector, SearchRequest.Filters filters, UUID exclude, int k,
+                                 boolean exact) {
+        String sql = hitsCte(filters, exclude, exact) + "SELECT content_id, ordinal, d FROM hits ORDER BY d";
+        Query q = bindHits(h.createQuery(sql), org, vector, filters, exclude, k, exact);
+        List<Match> rows = q.map((rs, ctx) -> new Match(Rows.uuid(rs, "content_id"), rs.getInt("ordinal"),
+                1 - rs.getDouble("d"))).list();
+        List<Match> best = bestPerDocument(rows);
+        return new Scanned<>(best, best.size(), rows.size());
+    }
+
+    /**
+     * {@link #nearest} and {@link #rows} in one statement: the {@code limit} best documents scoring
+     * at least {@code minScore}, with their fields and matched passage, plus the scan's counts
+     * (a one-row {@code stats} side, so an empty page still reports them).
+     */
+    Scanned<Page> nearestPage(Handle h, UUID org, String vector, SearchRequest.Filters filters, int k, boolean exact,
+                              int limit, double minScore) {
+        String sql = hitsCte(filters, null, exact) + """
+                , best AS (SELECT DISTINCT ON (content_id) content_id, ordinal, d FROM hits ORDER BY content_id, d, ordinal),
+                top AS (SELECT content_id, ordinal, d FROM best WHERE 1 - d >= :min ORDER BY d, content_id LIMIT :limit),
+                stats AS (SELECT (SELECT count(*) FROM hits) AS produced, (SELECT count(*) FROM best) AS documents)
+                SELECT s.produced, s.documents, t.ordinal AS matched, t.d, c.id, c.organization_id, c.title, c.type,
+                       c.mime_type, c.tags, c.metadata, c.embedding_status, c.created_by, c.created_at, c.updated_at,
+                       p.text AS snippet
+                FROM stats s LEFT JOIN (top t JOIN content c ON c.id = t.content_id AND c.organization_id = :org
+                     LEFT JOIN content_passages p ON p.content_id = t.content_id AND p.ordinal = GREATEST(t.ordinal, 1))
+                  ON true
+                ORDER BY t.d, t.content_id""";
+        Query q = bindHits(h.createQuery(sql), org, vector, filters, null, k, exact)
+                .bind("min", minScore).bind("limit", limit);
+        List<Match> matches = new ArrayList<>();
+        Map<UUID, Row> rows = new HashMap<>();
+        int[] counts = new int[2];
+        q.map((rs, ctx) -> {
+            counts[0] = rs.getInt("produced");
+            counts[1] = rs.getInt("documents");
+            if (rs.getObject("id") != null) {
+                Row r = row(rs);
+                matches.add(new Match(r.id(), rs.getInt("matched"), 1 - rs.getDouble("d")));
+                rows.put(r.id(), r);
             }
-        }
+            return Boolean.TRUE;
+        }).list();
+        return new Scanned<>(new Page(matches, rows), counts[1], counts[0]);
+    }
+
+    private static String hitsCte(SearchRequest.Filters filters, UUID exclude, boolean exact) {
         String order = exact ? "(p.embedding <=> CAST(:q AS vector)) + 0" : "p.embedding <=> CAST(:q AS vector)";
         // Relaxed order may return neighbours slightly out of order: the outer query re-sorts.
-        String sql = "WITH hits AS MATERIALIZED (SELECT p.content_id, p.ordinal, p.embedding <=> CAST(:q AS vector) AS d "
+        return "WITH hits AS MATERIALIZED (SELECT p.content_id, p.ordinal, p.embedding <=> CAST(:q AS vector) AS d "
                 + "FROM content_passages p WHERE p.organization_id = :org AND p.embedding IS NOT NULL"
                 + (exclude != null ? " AND p.content_id <> :exclude" : "")
                 + filterClause(filters)
-                + " ORDER BY " + order + " LIMIT :k) "
-                + "SELECT content_id, ordinal, d FROM hits ORDER BY d";
-        Query q = h.createQuery(sql).define(Database.QUERY_TYPE, exact ? "search.exact" : "search.ann")
+                + " ORDER BY " + order + " LIMIT :k) ";
+    }
+
+    private static Query bindHits(Query q, UUID org, String vector, SearchRequest.Filters filters, UUID exclude, int k,
+                                  boolean exact) {
+        q.define(Database.QUERY_TYPE, exact ? "search.exact" : "search.ann")
                 .bind("q", vector).bind("org", org).bind("k", k);
         if (exclude != null) {
             q.bind("exclude", exclude);
         }
         bindFilters(q, filters);
-        List<Match> rows = q.map((rs, ctx) -> new Match(Rows.uuid(rs, "content_id"), rs.getInt("ordinal"),
-                1 - rs.getDouble("d"))).list();
-        produced[0] = rows.size();
-        return bestPerDocument(rows);
+        return q;
     }
 
     /**
@@ -142,12 +197,16 @@ final class SearchStore {
                 .define(Database.QUERY_TYPE, "search.rows")
                 .bindArray("ids", UUID.class, (Object[]) ids).bindArray("ordinals", Integer.class, (Object[]) ordinals)
                 .bind("org", org)
-                .map((rs, ctx) -> new Row(Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("title"),
-                        rs.getString("snippet"), rs.getString("type"), rs.getString("mime_type"),
-                        Rows.strings(rs, "tags"), object(rs.getString("metadata")), rs.getString("embedding_status"),
-                        Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at")))
+                .map((rs, ctx) -> row(rs))
                 .forEach(r -> out.put(r.id(), r));
         return out;
+    }
+
+    private static Row row(ResultSet rs) throws SQLException {
+        return new Row(Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("title"),
+                rs.getString("snippet"), rs.getString("type"), rs.getString("mime_type"),
+                Rows.strings(rs, "tags"), object(rs.getString("metadata")), rs.getString("embedding_status"),
+                Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
     }
 
     /** The document's own vector (the mean of its passages'), if it is embedded. */

@@ -104,6 +104,16 @@ public final class Database implements AutoCloseable {
     }
 
     public static Database connect(ArchesConfig.Database cfg, String poolName, MeterRegistry registry) {
+        return connect(cfg, poolName, registry, Map.of());
+    }
+
+    /**
+     * A pool whose connections start with these settings (name to value, sent in the start-up
+     * packet): settings every statement of the platform wants cost no statement of their own, and
+     * no transaction to scope them. Values must not contain spaces.
+     */
+    public static Database connect(ArchesConfig.Database cfg, String poolName, MeterRegistry registry,
+                                   Map<String, String> sessionSettings) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(poolName);
         hc.setJdbcUrl(cfg.url());
@@ -124,7 +134,9 @@ public final class Database implements AutoCloseable {
         // PostgreSQL's error detail quotes row values ("Key (email)=(...) already exists"); the
         // SQLSTATE and message say enough, and tenant data stays out of exceptions and logs.
         hc.addDataSourceProperty("logServerErrorDetail", "false");
-        hc.addDataSourceProperty("options", "-c statement_timeout=" + cfg.statementTimeout().toMillis());
+        StringBuilder options = new StringBuilder("-c statement_timeout=" + cfg.statementTimeout().toMillis());
+        sessionSettings.forEach((name, value) -> options.append(" -c ").append(name).append('=').append(value));
+        hc.addDataSourceProperty("options", options.toString());
         hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
         Database db = new Database(new HikariDataSource(hc), pool.maxConnections(), pool.connectionTimeout(), registry);
         db.warnIfPoolExceedsServer(pool.maxConnections());

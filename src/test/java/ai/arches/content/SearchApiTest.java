@@ -239,6 +239,29 @@ class SearchApiTest extends ServerTest {
     }
 
     @Test
+    void a_semantic_page_is_one_statement_with_its_documents_joined_in() {
+        Org o = org("One statement");
+        String id = create(o, "Delta field guide", "Delta covers river crossings and ferries.");
+        awaitReady(o, id);
+        search(o, Map.of("query", "ferry timetables", "mode", "semantic")); // learns the organization's size
+        double scans = Metrics.queries(api, "search.exact") + Metrics.queries(api, "search.ann");
+        double rows = Metrics.queries(api, "search.rows");
+        JsonNode page = search(o, Map.of("query", "crossing rivers safely", "mode", "semantic"));
+        assertThat(page.get("data")).hasSize(1);
+        JsonNode hit = page.get("data").get(0);
+        assertThat(hit.get("id").asText()).isEqualTo(id);
+        assertThat(hit.get("title").asText()).isEqualTo("Delta field guide");
+        assertThat(hit.get("snippet").asText()).contains("river crossings");
+        assertThat(hit.get("semanticScore").asDouble()).isEqualTo(hit.get("score").asDouble());
+        assertThat(Metrics.queries(api, "search.exact") + Metrics.queries(api, "search.ann")).isEqualTo(scans + 1);
+        assertThat(Metrics.queries(api, "search.rows")).isEqualTo(rows);
+        // A threshold above every score: an empty page, still one statement.
+        JsonNode none = search(o, Map.of("query", "crossing rivers safely", "mode", "semantic", "threshold", 0.99));
+        assertThat(none.get("data")).isEmpty();
+        assertThat(Metrics.queries(api, "search.exact") + Metrics.queries(api, "search.ann")).isEqualTo(scans + 2);
+    }
+
+    @Test
     void query_vectors_stay_in_redis_far_longer_than_rows() throws Exception {
         Org o = org("Vectors");
         search(o, Map.of("query", "a question asked once about vector lifetimes", "mode", "semantic"));
