@@ -346,7 +346,8 @@ public final class Auth {
         }
     }
 
-    private Principal principalFor(String credential) {
+    /** The principal a bearer credential names (no rate limit); 401 when it names none. */
+    Principal principalFor(String credential) {
         if (credential.startsWith(ApiKeys.PREFIX)) {
             return apiKeys.authenticate(credential)
                     .orElseThrow(() -> new UnauthenticatedException("API key is not valid"));
