@@ -100,6 +100,7 @@ public class TokenBench {
         TestServer server;
         Database db;
         Caches caches;
+        ApiKeys keys;
         Auth auth;
         String accessToken;
         String apiKey;
@@ -120,7 +121,7 @@ public class TokenBench {
             caches = new Caches(cfg.cache(), cfg.redis(), clock, Json.MAPPER, meters);
             Tokens tokens = new Tokens(TestServer.SECRET.getBytes(StandardCharsets.UTF_8), cfg.auth().issuer(),
                     cfg.auth().accessTokenTtl(), clock);
-            ApiKeys keys = new ApiKeys(db, tokens, clock, caches);
+            keys = new ApiKeys(db, tokens, clock, caches, cfg.auth().apiKeyLastUsedInterval());
             auth = new Auth(db, cfg.auth(), tokens, keys, clock, caches,
                     new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix()),
                     cfg.rateLimit(), meters);
@@ -132,6 +133,7 @@ public class TokenBench {
 
         @TearDown(Level.Trial)
         public void stop() {
+            keys.close();
             caches.close();
             db.close();
             server.close();
