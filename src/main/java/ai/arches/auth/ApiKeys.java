@@ -147,11 +147,6 @@ public final class ApiKeys implements AutoCloseable {
         return found.map(k -> new Principal.ApiKey(k.id(), k.organizationId(), k.role(), k.createdBy()));
     }
 
-    /** Writes the last use recorded so far now (tests; close does it too). */
-    int flushLastUsed() {
-        return uses.flush();
-    }
-
     /** Stops the background writer and writes what it holds. */
     @Override
     public void close() {
