@@ -123,7 +123,8 @@ public final class Arches implements AutoCloseable {
             Tokens tokens = new Tokens(secret, cfg.auth().issuer(), cfg.auth().accessTokenTtl(), clock);
             Cursors cursors = new Cursors(derive(secret, "cursor"), cfg.server().maxPageBytes());
             JsonIo io = new JsonIo(cfg.server().maxBody(), cfg.server().compressionMinSize());
-            ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches);
+            ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches, cfg.auth().apiKeyLastUsedInterval());
+            background.add(apiKeys); // closed after the workers, while the database is still open
             RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
             Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit(),
                     metrics.registry());

@@ -17,8 +17,6 @@ import ai.arches.db.Database;
 import ai.arches.db.Keyset;
 import ai.arches.db.Rows;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 
@@ -34,12 +32,14 @@ import org.jdbi.v3.core.mapper.RowMapper;
  * drops the cached keys on every node through the cache's invalidation channel. Until that
  * message lands (1-2 ms, documented bound 100 ms; immediately while Redis is down, when no node
  * trusts its in-process cache) a node may still act on the old row.
+ *
+ * <p>Authenticating writes nothing: last use is recorded in memory and written in the background
+ * ({@link KeyUses}), so {@code last_used_at} lags real use by up to
+ * {@code auth.api_key_last_used_interval}. Close it after the server stops and before the database.
  */
-public final class ApiKeys {
+public final class ApiKeys implements AutoCloseable {
     public static final String PREFIX = "ak_";
     private static final int SHOWN_PREFIX = 10;
-    /** last_used_at is written at most this often per key, so reads do not become writes. */
-    private static final Duration TOUCH_INTERVAL = Duration.ofMinutes(1);
 
     private static final RowMapper<ApiKey> KEY = (rs, ctx) -> new ApiKey(
             Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), rs.getString("name"),
@@ -59,15 +59,15 @@ public final class ApiKeys {
     private final Clock clock;
     /** Keys by the hex SHA-256 of their secret; unknown secrets are cached as absent, briefly. */
     private final TieredCache<ApiKey> byHash;
-    /** When this node last wrote last_used_at per key, so reads do not turn into writes. */
-    private final Cache<UUID, Instant> touched = Caffeine.newBuilder().maximumSize(100_000)
-            .expireAfterWrite(TOUCH_INTERVAL).build();
+    private final KeyUses uses;
 
-    public ApiKeys(Database db, Tokens tokens, Clock clock, Caches caches) {
+    /** Starts the background writer of last use, every {@code lastUsedInterval}. */
+    public ApiKeys(Database db, Tokens tokens, Clock clock, Caches caches, Duration lastUsedInterval) {
         this.db = db;
         this.tokens = tokens;
         this.clock = clock;
         this.byHash = caches.cache("api-keys", ApiKey.class, k -> 0L);
+        this.uses = new KeyUses(db, lastUsedInterval);
     }
 
     /**
@@ -133,6 +133,8 @@ public final class ApiKeys {
     }
 
     Optional<Principal.ApiKey> authenticate(String secret) {
+        // Hashed on every use, not memoized: it costs about 0.17 us (TokenBench.hashApiKey), and a
+        // memo keyed by the presented secret would keep live keys in plaintext on the heap.
         byte[] hash = Tokens.sha256(secret);
         Optional<ApiKey> found = byHash.get(HexFormat.of().formatHex(hash), () -> db.withHandle(h -> h.createQuery(
                         "SELECT " + COLUMNS + " FROM api_keys WHERE key_hash = :hash")
@@ -141,23 +143,13 @@ public final class ApiKeys {
         // The expiry is checked on every use, against the cached row, so a key dies on time.
         Instant now = clock.instant();
         found = found.filter(k -> k.expiresAt() == null || now.isBefore(k.expiresAt()));
-        found.ifPresent(this::touch);
+        found.ifPresent(k -> uses.record(k.id(), now.truncatedTo(ChronoUnit.MICROS)));
         return found.map(k -> new Principal.ApiKey(k.id(), k.organizationId(), k.role(), k.createdBy()));
     }
 
-    /** Records use at most once a minute per key and node; the cached row's own value may be old. */
-    private void touch(ApiKey k) {
-        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        if (k.lastUsedAt() != null && k.lastUsedAt().plus(TOUCH_INTERVAL).isAfter(now)) {
-            return;
-        }
-        if (touched.asMap().putIfAbsent(k.id(), now) != null) {
-            return;
-        }
-        db.withHandle(h -> h.createUpdate("""
-                        UPDATE api_keys SET last_used_at = :at
-                        WHERE id = :id AND (last_used_at IS NULL OR last_used_at < :at - interval '1 minute')""")
-                .define(Database.QUERY_TYPE, "api_keys.touch")
-                .bind("id", k.id()).bind("at", now).execute());
+    /** Stops the background writer and writes what it holds. */
+    @Override
+    public void close() {
+        uses.close();
     }
 }

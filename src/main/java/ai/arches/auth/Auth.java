@@ -49,6 +49,7 @@ public final class Auth {
     private final AuthStore store = new AuthStore();
     private final Passwords passwords;
     private final Tokens tokens;
+    private final VerifiedTokens verifiedTokens;
     private final ApiKeys apiKeys;
     private final Sessions sessions;
     private final Duration refreshTtl;
@@ -72,6 +73,7 @@ public final class Auth {
                 .description("Logins and registrations refused (503) because no hash slot freed up within auth.password.max_wait")
                 .register(meters);
         this.tokens = tokens;
+        this.verifiedTokens = new VerifiedTokens(tokens, cfg.accessTokenCache(), clock, meters);
         this.apiKeys = apiKeys;
         this.sessions = new Sessions(db, caches);
         this.refreshTtl = cfg.refreshTokenTtl();
@@ -346,12 +348,14 @@ public final class Auth {
         }
     }
 
-    private Principal principalFor(String credential) {
+    /** The principal a bearer credential names (no rate limit); 401 when it names none. */
+    Principal principalFor(String credential) {
         if (credential.startsWith(ApiKeys.PREFIX)) {
             return apiKeys.authenticate(credential)
                     .orElseThrow(() -> new UnauthenticatedException("API key is not valid"));
         }
-        Principal.User user = tokens.verifyAccess(credential)
+        // The signature is verified once per token and node; the session is checked on every use.
+        Principal.User user = verifiedTokens.verify(credential)
                 .orElseThrow(() -> new UnauthenticatedException("access token is invalid or expired"));
         if (!sessions.live(user.sessionId(), user.userId())) {
             throw new UnauthenticatedException("the session of this access token has ended; log in again");

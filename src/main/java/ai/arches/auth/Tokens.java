@@ -54,12 +54,20 @@ public final class Tokens {
                 .sign(algorithm);
     }
 
+    /** A verified access token: whom it names and when it expires ({@code exp}). */
+    record Verified(Principal.User user, Instant expiresAt) {}
+
     /** The user an access token names, if its signature, issuer and expiry hold. */
     public Optional<Principal.User> verifyAccess(String token) {
+        return verify(token).map(Verified::user);
+    }
+
+    /** As {@link #verifyAccess}, with the token's expiry (for caching the result no longer than that). */
+    Optional<Verified> verify(String token) {
         try {
             DecodedJWT jwt = verifier.verify(token);
-            return Optional.of(new Principal.User(UUID.fromString(jwt.getSubject()),
-                    UUID.fromString(jwt.getClaim("sid").asString())));
+            return Optional.of(new Verified(new Principal.User(UUID.fromString(jwt.getSubject()),
+                    UUID.fromString(jwt.getClaim("sid").asString())), jwt.getExpiresAtAsInstant()));
         } catch (JWTVerificationException | IllegalArgumentException | NullPointerException e) {
             return Optional.empty();
         }

@@ -46,8 +46,13 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
                             int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress,
                             int registerMaxPerAddress, Duration registerWindow) {}
 
+    /**
+     * {@code accessTokenCache}: verified access tokens kept per node (0: verify every request).
+     * {@code apiKeyLastUsedInterval}: how often a node writes the API keys' last use it recorded.
+     */
     public record Auth(String tokenSecret, String issuer, Duration accessTokenTtl,
-                       Duration refreshTokenTtl, Password password) {}
+                       Duration refreshTokenTtl, Password password, int accessTokenCache,
+                       Duration apiKeyLastUsedInterval) {}
 
     /** {@code maxWait}: longest a request queues for a hash slot before it is refused with 503. */
     public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent, Duration maxWait) {}

@@ -164,7 +164,8 @@ public final class ConfigLoader {
         var auth = new ArchesConfig.Auth(secret, string("auth.issuer", false),
                 duration("auth.access_token_ttl", Duration.ofSeconds(10), Duration.ofDays(1)),
                 duration("auth.refresh_token_ttl", Duration.ofMinutes(1), Duration.ofDays(365)),
-                password);
+                password, integer("auth.access_token_cache", 0, 100_000_000),
+                duration("auth.api_key_last_used_interval", Duration.ofMillis(10), Duration.ofHours(1)));
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
         return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics());
     }

@@ -126,6 +126,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void the_token_cache_and_key_last_use_interval_have_defaults_and_bounds() {
+        ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
+        assertThat(c.auth().accessTokenCache()).isEqualTo(100_000);
+        assertThat(c.auth().apiKeyLastUsedInterval()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(ConfigLoader.load(Map.of("ARCHES_AUTH_ACCESS_TOKEN_CACHE", "0"), Map.of()).auth().accessTokenCache())
+                .isZero();
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_AUTH_ACCESS_TOKEN_CACHE", "-1"), Map.of()))
+                .hasMessageStartingWith("auth.access_token_cache: must be between 0");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_AUTH_API_KEY_LAST_USED_INTERVAL", "2h"), Map.of()))
+                .hasMessageStartingWith("auth.api_key_last_used_interval: must be between");
+    }
+
+    @Test
     void tooling_variables_are_not_settings() {
         assertThat(ConfigLoader.load(Map.of("ARCHES_TEST_FOO", "1", "ARCHES_BENCH_BAR", "2"), Map.of()).server().port())
                 .isEqualTo(8080);
