@@ -40,7 +40,7 @@ public final class AccessLog implements AutoCloseable {
     private static final Entry END = new Entry(0, "", "", "", "", 0, 0, "");
 
     /** One request as the access line reports it; {@code path} is raw, truncated when written. */
-    public record Entry(long epochMillis, String requestId, String method, String path, String route,
+    record Entry(long epochMillis, String requestId, String method, String path, String route,
                         int status, long nanos, String remote) {
     }
 
