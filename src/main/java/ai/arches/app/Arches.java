@@ -44,6 +44,7 @@ import ai.arches.http.JsonIo;
 import ai.arches.http.Problems;
 import ai.arches.http.TransportProblems;
 import ai.arches.http.UnknownProtocol;
+import ai.arches.observability.AccessLog;
 import ai.arches.observability.Metrics;
 import ai.arches.observability.OpsRoutes;
 import ai.arches.observability.RequestObserver;
@@ -73,6 +74,8 @@ public final class Arches implements AutoCloseable {
     private static final int MAX_REQUEST_LINE = 8192;
     /** Whole header block: larger is 431. Tokens and cookies fit many times over. */
     private static final int MAX_HEADERS = 16 * 1024;
+    /** Access lines waiting for the writer; past this they are dropped (and counted), never waited for. */
+    private static final int ACCESS_LOG_QUEUE = 4096;
 
     private final Metrics metrics;
     private final Database db;
@@ -148,8 +151,14 @@ public final class Arches implements AutoCloseable {
             OpsRoutes ops = new OpsRoutes(metrics, checks, cfg.metrics().token());
             byte[] openapi = resource("/openapi.json");
 
+            AccessLog accessLog = null;
+            if (cfg.log().access()) {
+                // Lines go where the ConsoleHandler writes; closed after the server stops, so it flushes every request's line.
+                accessLog = new AccessLog(System.err, ACCESS_LOG_QUEUE, clock, metrics.registry());
+                background.add(accessLog);
+            }
             HttpRouting.Builder routing = HttpRouting.builder();
-            routing.addFilter(new RequestObserver(metrics, cfg.log().access()));
+            routing.addFilter(new RequestObserver(metrics, accessLog));
             List<Cidr> proxies = cfg.server().trustedProxies();
             routing.addFilter(new ClientAddresses(a -> proxies.stream().anyMatch(c -> c.contains(a)), !proxies.isEmpty()));
             ApiRouter router = new ApiRouter(routing);

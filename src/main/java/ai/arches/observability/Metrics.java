@@ -1,12 +1,9 @@
 package ai.arches.observability;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -23,7 +20,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * The process's meter registry (Prometheus format) with JVM meters bound, and the HTTP request
  * timer. Latency histograms use fixed buckets around the guide's targets (50 ms p50, 200 ms p95,
  * 500 ms p99) rather than Micrometer's ~70 default buckets per series, which keeps /metrics small.
- * Timers are built once per (method, endpoint, status) and cached; endpoint is a route template.
+ * Timers are built once per (method, endpoint, status) and found again without allocating
+ * ({@link HttpTimers}); endpoint is a route template.
  */
 public final class Metrics implements AutoCloseable {
     private static final Duration[] BUCKETS = {
@@ -40,7 +38,7 @@ public final class Metrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gc;
-    private final Map<String, Timer> httpTimers = new ConcurrentHashMap<>();
+    private final HttpTimers httpTimers;
 
     public Metrics() {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -74,6 +72,7 @@ public final class Metrics implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        httpTimers = new HttpTimers(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -86,16 +85,7 @@ public final class Metrics implements AutoCloseable {
      * {@code unmatched} (the caller's job), the status a three-digit code or {@code other}.
      */
     public void recordRequest(String method, String endpoint, int status, long nanos) {
-        String m = method(method);
-        String s = status >= 100 && status <= 599 ? Integer.toString(status) : OTHER;
-        String key = m + ' ' + endpoint + ' ' + s;
-        httpTimers.computeIfAbsent(key, k -> Timer.builder("http.request.duration")
-                        .description("HTTP request latency by route template")
-                        .tag("method", m)
-                        .tag("endpoint", endpoint)
-                        .tag("status", s)
-                        .register(registry))
-                .record(nanos, TimeUnit.NANOSECONDS);
+        httpTimers.timer(method, endpoint, status).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** The method as a metric label or log field: one of {@link #METHODS}, else {@code other}. */

@@ -1,9 +1,6 @@
 package ai.arches.observability;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.util.Optional;
 
 import ai.arches.common.ClientAddress;
 
@@ -17,20 +14,18 @@ import io.helidon.webserver.http.RoutingResponse;
 /**
  * The first filter on every request: assigns the request id (kept from X-Request-Id when plain,
  * echoed back), times the request into {@code http_request_duration_seconds} by route template,
- * and writes one structured access-log line. Errors are turned into responses inside the chain,
- * so the status read after {@code proceed()} is the one the client got.
+ * and hands one access-log line to the {@link AccessLog}, which writes it on its own thread.
+ * Errors are turned into responses inside the chain, so the status read after {@code proceed()}
+ * is the one the client got.
  */
 public final class RequestObserver implements Filter {
-    private static final Logger ACCESS = Logger.getLogger("arches.access");
     private static final HeaderName X_REQUEST_ID = HeaderNames.create("X-Request-Id");
 
-    /** Paths are logged (JSON-escaped) up to this length, so one request cannot write kilobytes. */
-    private static final int MAX_LOGGED_PATH = 512;
-
     private final Metrics metrics;
-    private final boolean accessLog;
+    private final AccessLog accessLog;
 
-    public RequestObserver(Metrics metrics, boolean accessLog) {
+    /** {@code accessLog} null: no access lines. */
+    public RequestObserver(Metrics metrics, AccessLog accessLog) {
         this.metrics = metrics;
         this.accessLog = accessLog;
     }
@@ -49,23 +44,15 @@ public final class RequestObserver implements Filter {
             String endpoint = req.matchingPattern().filter(p -> !p.isEmpty()).orElse("unmatched");
             int status = res.status().code();
             metrics.recordRequest(method, endpoint, status, nanos);
-            if (accessLog && ACCESS.isLoggable(Level.INFO)) {
-                Map<String, Object> fields = new LinkedHashMap<>();
-                fields.put("requestId", id.value());
-                fields.put("method", method);
-                fields.put("path", truncate(req.path().rawPath()));
-                fields.put("route", endpoint);
-                fields.put("status", status);
-                fields.put("durationMs", Math.round(nanos / 10_000.0) / 100.0);
-                // The client the ClientAddresses filter resolved (through trusted proxies), else the peer.
-                fields.put("remote", req.context().get(ClientAddress.class)
-                        .map(c -> c.address().getHostAddress()).orElse(req.remotePeer().host()));
-                ACCESS.log(Level.INFO, "request", new Object[] {fields});
+            if (accessLog != null && accessLog.wanted()) {
+                accessLog.log(id.value(), method, req.path().rawPath(), endpoint, status, nanos, remote(req));
             }
         }
     }
 
-    private static String truncate(String path) {
-        return path.length() <= MAX_LOGGED_PATH ? path : path.substring(0, MAX_LOGGED_PATH) + "…";
+    /** The client the ClientAddresses filter resolved (through trusted proxies), else the peer. */
+    private static String remote(RoutingRequest req) {
+        Optional<ClientAddress> client = req.context().get(ClientAddress.class);
+        return client.isPresent() ? client.get().address().getHostAddress() : req.remotePeer().host();
     }
 }

@@ -70,6 +70,23 @@ class OperationsTest extends ServerTest {
     }
 
     @Test
+    void with_the_access_log_on_drops_are_exported_and_the_writer_stops_with_the_server() {
+        assertThat(api.get("/metrics", null).text()).doesNotContain("access_log_dropped_total");
+        assertThat(accessLogWriters()).isZero();
+        try (TestServer logged = TestServer.startOn(server.database(), Map.of("log.access", "true"))) {
+            assertThat(accessLogWriters()).isEqualTo(1);
+            logged.api().get("/health", null);
+            assertThat(logged.api().get("/metrics", null).text()).contains("access_log_dropped_total 0.0");
+        }
+        assertThat(accessLogWriters()).as("writer thread left running after close").isZero();
+    }
+
+    private static long accessLogWriters() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("arches-access-log") && t.isAlive()).count();
+    }
+
+    @Test
     void metrics_pass_promtool_when_it_is_installed() throws Exception {
         Path promtool = Path.of("/usr/bin/promtool");
         if (!"1".equals(System.getenv("ARCHES_TEST_REQUIRE_PROMTOOL"))) {
