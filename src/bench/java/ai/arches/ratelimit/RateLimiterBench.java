@@ -35,7 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * with Redis up: 4 threads over 10,000 callers, at the production limit (100 per 60 s, where most
  * calls are refused once the bench has run a few seconds) and at a limit never reached. The bench
  * runs its own redis-server, so INFO commandstats counts only this limiter's commands; each
- * iteration prints the Redis commands it cost per consume.
+ * iteration prints the Redis commands it cost per consume (commands a script runs included) and,
+ * of them, the scripts (round trips that carry a script).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -59,7 +60,7 @@ public class RateLimiterBench {
     private RateLimiter limiter;
     private String[] keys;
     private final LongAdder calls = new LongAdder();
-    private long commandsBefore;
+    private long[] commandsBefore;
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
@@ -93,7 +94,10 @@ public class RateLimiterBench {
     }
 
     static RateLimiter limiter(Redis redis) {
-        return new RateLimiter(Optional.of(redis), Duration.ofMillis(100), "bench:");
+        RateLimiter l = new RateLimiter(Optional.of(redis), Duration.ofMillis(100), "bench:", Duration.ofMillis(100),
+                Clock.systemUTC());
+        l.start();
+        return l;
     }
 
     @Setup(Level.Iteration)
@@ -104,26 +108,37 @@ public class RateLimiterBench {
 
     @TearDown(Level.Iteration)
     public void report() {
-        long commands = commands() - commandsBefore;
-        long n = calls.sum();
-        System.out.printf("%n  redis commands: %d for %d consumes = %.4f per consume%n", commands, n,
-                n == 0 ? 0.0 : (double) commands / n);
+        long[] now = commands();
+        long commands = now[0] - commandsBefore[0];
+        long scripts = now[1] - commandsBefore[1];
+        double n = Math.max(1, calls.sum());
+        System.out.printf("%n  redis: %d commands (%.4f per consume), of them %d scripts (%.6f per consume), "
+                + "over %d consumes%n", commands, commands / n, scripts, scripts / n, calls.sum());
     }
 
-    /** Commands Redis has run, except the INFO calls that ask. */
-    private long commands() {
+    /**
+     * Commands Redis has run (those a script runs count too), except the INFO calls that ask, and
+     * of them the scripts (EVAL, EVALSHA).
+     */
+    private long[] commands() {
         long total = 0;
+        long scripts = 0;
         for (String line : stats.sync().info("commandstats").split("\r?\n")) {
             if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_info:")) {
                 int from = line.indexOf("calls=") + 6;
-                total += Long.parseLong(line.substring(from, line.indexOf(',', from)));
+                long calls = Long.parseLong(line.substring(from, line.indexOf(',', from)));
+                total += calls;
+                if (line.startsWith("cmdstat_eval")) {
+                    scripts += calls;
+                }
             }
         }
-        return total;
+        return new long[] {total, scripts};
     }
 
     @TearDown(Level.Trial)
     public void close() throws Exception {
+        limiter.close();
         redis.close();
         stats.close();
         statsClient.shutdown();
