@@ -133,7 +133,8 @@ public class TokenBench {
                     cfg.auth().accessTokenTtl(), clock);
             keys = new ApiKeys(db, tokens, clock, caches, cfg.auth().apiKeyLastUsedInterval());
             auth = new Auth(db, cfg.auth(), tokens, keys, clock, caches,
-                    new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix()),
+                    new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix(),
+                            cfg.rateLimit().syncInterval(), clock),
                     cfg.rateLimit(), meters);
             if (!(auth.principalFor(accessToken) instanceof Principal.User)
                     || !(auth.principalFor(apiKey) instanceof Principal.ApiKey)) {

@@ -128,7 +128,10 @@ public final class Arches implements AutoCloseable {
             JsonIo io = new JsonIo(cfg.server().maxBody(), cfg.server().compressionMinSize());
             ApiKeys apiKeys = new ApiKeys(db, tokens, clock, caches, cfg.auth().apiKeyLastUsedInterval());
             background.add(apiKeys); // closed after the workers, while the database is still open
-            RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix());
+            RateLimiter limiter = new RateLimiter(caches.redisConnection(), cfg.redis().timeout(), caches.keyPrefix(),
+                    cfg.rateLimit().syncInterval(), clock);
+            limiter.start();
+            background.add(limiter);
             Auth auth = new Auth(db, cfg.auth(), tokens, apiKeys, clock, caches, limiter, cfg.rateLimit(),
                     metrics.registry());
             Organizations orgs = new Organizations(db, auth, apiKeys, cursors, clock, caches);

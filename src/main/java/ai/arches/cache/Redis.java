@@ -2,6 +2,7 @@ package ai.arches.cache;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import java.util.logging.Logger;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
@@ -133,6 +135,20 @@ public final class Redis implements AutoCloseable {
     public OptionalLong eval(String script, String[] keys, String... args) {
         return call(c -> (Long) c.eval(script, ScriptOutputType.INTEGER, keys, args))
                 .map(OptionalLong::of).orElse(OptionalLong.empty());
+    }
+
+    /**
+     * Runs a Lua script returning a list of integers, by its SHA1 once Redis holds it (the text is
+     * sent only when Redis answers NOSCRIPT); empty when Redis could not be asked.
+     */
+    public Optional<List<Long>> evalLongs(String script, String[] keys, String... args) {
+        return call(c -> {
+            try {
+                return c.<List<Long>>evalsha(c.digest(script), ScriptOutputType.MULTI, keys, args);
+            } catch (RedisNoScriptException e) {
+                return c.<List<Long>>eval(script, ScriptOutputType.MULTI, keys, args);
+            }
+        });
     }
 
     public boolean publish(String message) {

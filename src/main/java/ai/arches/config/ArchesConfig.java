@@ -44,7 +44,7 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
 
     public record RateLimit(boolean enabled, Duration window, int maxRequests, Duration loginWindow,
                             int loginMaxFailuresPerAccount, int loginMaxFailuresPerAddress,
-                            int registerMaxPerAddress, Duration registerWindow) {}
+                            int registerMaxPerAddress, Duration registerWindow, Duration syncInterval) {}
 
     /**
      * {@code accessTokenCache}: verified access tokens kept per node (0: verify every request).

@@ -150,7 +150,8 @@ public final class ConfigLoader {
                 integer("rate_limit.login_max_failures_per_account", 1, 1_000_000),
                 integer("rate_limit.login_max_failures_per_address", 1, 1_000_000),
                 integer("rate_limit.register_max_per_address", 1, 1_000_000),
-                duration("rate_limit.register_window", Duration.ofSeconds(1), Duration.ofDays(1)));
+                duration("rate_limit.register_window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                duration("rate_limit.sync_interval", Duration.ofMillis(10), Duration.ofMinutes(1)));
         String secret = string("auth.token_secret", true);
         if (!secret.isEmpty() && secret.length() < 32) {
             throw new ConfigException("auth.token_secret", "must be at least 32 characters, was " + secret.length());

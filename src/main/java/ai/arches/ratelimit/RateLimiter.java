@@ -1,13 +1,13 @@
 package ai.arches.ratelimit;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -23,27 +23,24 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
-import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
-import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 
 /**
- * Token buckets by Bucket4j: shared by every node through Redis (compare-and-swap buckets),
- * and kept per node in memory when Redis is not configured or not answering, so an outage
- * loosens limits to per-node ones instead of failing requests. Each bucket holds {@code limit}
- * tokens and refills all of them once per window.
+ * Request budgets and exact limits. Budgets ({@link #consume}, every authenticated request) are
+ * {@link RequestBudgets}: counted in memory per node and reconciled through Redis every
+ * {@code rate_limit.sync_interval}, so a request costs no Redis command and the cluster may pass
+ * a limit by about nodes × (rate per node × sync interval). Bucket4j's "delaying" proxies, used
+ * here before, cost ~3.6 Redis commands and 330-620 µs per request in RateLimiterBench
+ * (each caller's bucket was synchronized on nearly every request); this costs 0.5-1.5 µs.
  *
- * <p>A Redis round trip per request cost 60% of read throughput in the bench (4.4k against 11.7k
- * req/s), so each node consumes locally and synchronizes a bucket with Redis every
- * {@link #SYNC} or every 2% of its limit (Bucket4j's "delaying" optimization): a caller can get
- * at most that much past its limit per node. Even a small limit is not synchronized on every
- * request: the delaying executor serves a take locally while the unsynchronized tokens stay
- * within max(1, limit/50), so each node may grant one token from a stale copy of the bucket.
- * That is fine for request budgets but not for limits that must hold exactly under concurrency
- * (failed logins, registrations): {@link #reserve} takes those through an un-optimized proxy,
- * one compare-and-swap in Redis per take, and can give the token back ({@link Reservation#refund}).
+ * <p>Limits that must hold exactly under concurrency (failed logins, registrations) are Bucket4j
+ * token buckets: {@link #reserve} takes through an un-optimized proxy, one compare-and-swap in
+ * Redis per take, and can give the token back ({@link Reservation#refund}). Each bucket holds
+ * {@code limit} tokens and refills all of them once per window; when Redis is not configured or
+ * not answering they are kept per node in memory, so an outage loosens limits to per-node ones
+ * instead of failing requests.
  */
-public final class RateLimiter {
+public final class RateLimiter implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RateLimiter.class.getName());
 
     private final Optional<Redis> redis;
@@ -51,29 +48,37 @@ public final class RateLimiter {
     private final String prefix;
     private final Cache<String, Bucket> local = Caffeine.newBuilder().maximumSize(200_000)
             .expireAfterAccess(Duration.ofHours(1)).build();
-    private static final Duration SYNC = Duration.ofMillis(100);
     private volatile ProxyManager<byte[]> remote;
     private final Lock[] stripes = new Lock[64];
-    /** Optimized proxies keep local state, so one per bucket key is kept and reused. */
-    private final Cache<String, Bucket> proxies = Caffeine.newBuilder().maximumSize(200_000)
-            .expireAfterAccess(Duration.ofMinutes(30)).build();
+    private final RequestBudgets budgets;
 
-    public RateLimiter(Optional<Redis> redis, Duration timeout, String keyPrefix) {
+    /** {@code syncInterval}: how often request budgets are reconciled through Redis. */
+    public RateLimiter(Optional<Redis> redis, Duration timeout, String keyPrefix, Duration syncInterval, Clock clock) {
         this.redis = redis;
         this.timeout = timeout;
         this.prefix = keyPrefix;
         for (int i = 0; i < stripes.length; i++) {
             stripes[i] = new ReentrantLock();
         }
+        this.budgets = new RequestBudgets(redis, keyPrefix, syncInterval, clock);
+    }
+
+    /** Starts reconciling request budgets with the other nodes (no-op without Redis). */
+    public void start() {
+        budgets.start();
+    }
+
+    @Override
+    public void close() {
+        budgets.close();
     }
 
     /** The outcome of taking a token: whether it was granted, and the caller's standing. */
     public record Decision(boolean allowed, RateLimitStatus status) {}
 
-    /** Takes one token from the caller's bucket. */
+    /** Takes one request from the caller's budget; never waits for Redis. */
     public Decision consume(String key, long limit, Duration window) {
-        ConsumptionProbe p = withBucket(key, limit, window, b -> b.tryConsumeAndReturnRemaining(1));
-        return new Decision(p.isConsumed(), status(limit, p));
+        return budgets.consume(key, limit, window);
     }
 
     /**
@@ -170,23 +175,6 @@ public final class RateLimiter {
         long reset = Math.max(0, (long) Math.ceil(p.getNanosToWaitForReset() / 1e9));
         long retry = p.isConsumed() ? 0 : Math.max(1, (long) Math.ceil(p.getNanosToWaitForRefill() / 1e9));
         return new RateLimitStatus(limit, p.getRemainingTokens(), reset, retry);
-    }
-
-    private <T> T withBucket(String key, long limit, Duration window, Function<Bucket, T> op) {
-        ProxyManager<byte[]> shared = shared();
-        if (shared != null) {
-            String id = sharedId(key, limit, window);
-            try {
-                Bucket proxy = proxies.get(id, k -> shared.builder()
-                        .withOptimization(Optimizations.delaying(new DelayParameters(Math.max(1, limit / 50), SYNC)))
-                        .build(k.getBytes(StandardCharsets.UTF_8), () -> BucketConfiguration.builder()
-                                .addLimit(bandwidth(limit, window)).build()));
-                return op.apply(proxy);
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "shared rate limit bucket unavailable; using this node's", e);
-            }
-        }
-        return op.apply(localBucket(key, limit, window));
     }
 
     /** The limit is part of the key: a bucket stored under another configuration is not reused. */

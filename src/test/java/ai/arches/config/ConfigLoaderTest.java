@@ -139,6 +139,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void the_rate_limit_sync_interval_has_a_default_and_bounds() {
+        assertThat(ConfigLoader.load(Map.of(), Map.of()).rateLimit().syncInterval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(ConfigLoader.load(Map.of("ARCHES_RATE_LIMIT_SYNC_INTERVAL", "250ms"), Map.of()).rateLimit()
+                .syncInterval()).isEqualTo(Duration.ofMillis(250));
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_RATE_LIMIT_SYNC_INTERVAL", "1ms"), Map.of()))
+                .hasMessage("rate_limit.sync_interval: must be between 0.01s and 1m, was 1ms");
+    }
+
+    @Test
     void tooling_variables_are_not_settings() {
         assertThat(ConfigLoader.load(Map.of("ARCHES_TEST_FOO", "1", "ARCHES_BENCH_BAR", "2"), Map.of()).server().port())
                 .isEqualTo(8080);
