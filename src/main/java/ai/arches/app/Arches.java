@@ -198,6 +198,11 @@ public final class Arches implements AutoCloseable {
                     .addProtocol(Http1Config.builder()
                             .maxPrologueLength(MAX_REQUEST_LINE)
                             .maxHeadersSize(MAX_HEADERS)
+                            // Request headers stay validated. Response headers are all the
+                            // platform's own (constants, numbers, UUIDs, request ids RequestId
+                            // checked): re-validating each on every response cost 6% of a
+                            // cached read's CPU (JFR, 44k req/s).
+                            .validateResponseHeaders(false)
                             .build())
                     .maxPayloadSize(cfg.server().maxBody() + 1024)
                     .directHandlers(TransportProblems.handlers())

@@ -49,8 +49,21 @@ public final class JsonLogFormatter extends Formatter {
     }
 
     static String escape(String s) {
-        StringBuilder out = new StringBuilder(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
+        // Nearly every value (paths, ids, routes) needs no escaping: return it as it is, uncopied
+        // (the access log's writer spent 4% of a busy node's CPU copying such strings char by char).
+        int first = 0;
+        while (first < s.length()) {
+            char c = s.charAt(first);
+            if (c < 0x20 || c == '"' || c == '\\') {
+                break;
+            }
+            first++;
+        }
+        if (first == s.length()) {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(s.length() + 8).append(s, 0, first);
+        for (int i = first; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
