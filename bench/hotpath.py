@@ -422,10 +422,12 @@ def report(hot):
                      f"{b['p95']:.2f} | {c['ratio']:.2f} | {B.mark(c['met'])} | "
                      f"{B.mark(c['p95Met']) if 'p95Met' in c else ''} |")
         d = n["direct"]
-        L += ["", f"`SearchDirect`: the platform's pgvector statement (set_config of ef_search {d['efSearch']}, "
-                  f"k {d['k']}) over JDBC with {d['threads']} connections, the query set embedded by the same model; "
-                  f"against platform semantic search with vectors cached at {d['threads']} users. Recall@10 from "
-                  f"the search section's quality run.", "",
+        L += ["", f"`SearchDirect`: the platform's pgvector statement (k {d['k']}; exact form up to exact_threshold "
+                  f"passages, else the index after set_config of ef_search {d['efSearch']}, iterative scan and "
+                  f"max_scan_tuples, as `SearchStore.nearest`) over JDBC with {d['threads']} connections, the "
+                  f"{d['queries']} queries of the set embedded by the same model; against platform semantic search "
+                  f"with vectors cached at {d['threads']} users (the novel cells' replay). Recall@10 from the search "
+                  f"section's quality run (`-`: that section did not run).", "",
               "| organization | path | direct q/s | p50 ms | p95 ms | p99 ms | platform req/s | × direct | "
               "recall@10 | goal | |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in d["orgs"].items():
