@@ -18,7 +18,9 @@ Sections (ARCHES_BENCH_ONLY=a,b,... runs only those; default all, in this order)
   scenarios  CRUD scenarios, closed loop (wrk) and open loop (OpenLoop)
   limits     nginx static, pgbench -S, redis-benchmark GET
   queries    the guide's query classes over JDBC
-Every section but limits and queries starts the platform on a seeded database first.
+Every section but limits and queries starts the platform on a seeded database first. A run of
+some sections writes bench/results/<date>-<commit>-<section+section>[-quick].{md,json}; the summary
+printed at the end gives each goal's figure, its ratio and met/MISSED.
 """
 import datetime
 import json
