@@ -303,6 +303,8 @@ def novel_cell(texts, orgs, name, mode, users):
     ratio = round(novel["rps"] / cached["rps"], 3) if cached["rps"] else 0.0
     cell = {"org": name, "mode": mode, "users": users, "novel": novel, "cached": cached, "ratio": ratio,
             "met": clean(novel) and ratio >= GOAL["novelRatio"]}
+    if mode == "semantic" and users == int(B.POOL):
+        direct_texts(path, novel["sent"], f"{B.TARGETS}/search-direct-{name}.txt")
     if mode == "hybrid" and users == 8 and name == "corpus-small":
         cell["p95Met"] = clean(novel) and novel["p95"] < GOAL["novelHybridP95"]
     B.log(f"novel {name:12s} {mode:8s} {users:2d} users: {novel['rps']:6.0f} req/s p50 {novel['p50']:6.1f} "
@@ -310,6 +312,17 @@ def novel_cell(texts, orgs, name, mode, users):
           f"{novel['errors']}, wrapped {novel['wrapped']}) | vectors cached {cached['rps']:6.0f} req/s p95 "
           f"{cached['p95']:6.1f} ms | ratio {ratio} {met(cell['met'])}")
     return cell
+
+
+def direct_texts(path, sent, out, most=300):
+    """The texts this cell's replay sent (each thread's first SENT lines of its half), at most
+    `most` of them: SearchDirect embeds and queries exactly these."""
+    with open(path) as f:
+        lines = [json.loads(line.rstrip("\n").split("\t")[2]) for line in f]
+    half = len(lines) // 2
+    texts = [lines[t * half + i] for t in range(2) for i in range(min(sent[t], most // 2))]
+    with open(out, "w") as f:
+        f.write("\n".join(texts) + "\n")
 
 
 def max_scan_tuples():
@@ -335,6 +348,10 @@ def run_novel(jhome, cp, settings, quality=None):
     texts = Texts()
     B.log(f"novel search: {len(texts.base)} base queries + 4 stop words each; result cache off")
     B.wrk(B.BASE, 8, max(1, B.WARMUP // 4), ["hybrid", B.TARGETS], script="bench/lua/search.lua")
+    for name in NOVEL_ORGS:
+        stale = f"{B.TARGETS}/search-direct-{name}.txt"
+        if os.path.exists(stale):
+            os.remove(stale)
     cells = [novel_cell(texts, orgs, name, mode, users)
              for name in NOVEL_ORGS for mode in NOVEL_MODES for users in NOVEL_USERS]
     B.quiesce()
@@ -429,14 +446,15 @@ def report(hot):
         d = n["direct"]
         L += ["", f"`SearchDirect`: the platform's pgvector statement (k {d['k']}; exact form up to exact_threshold "
                   f"passages, else the index after set_config of ef_search {d['efSearch']}, iterative scan and "
-                  f"max_scan_tuples, as `SearchStore.nearest`) over JDBC with {d['threads']} connections, the "
-                  f"{d['queries']} queries of the set embedded by the same model; against platform semantic search "
-                  f"with vectors cached at {d['threads']} users (the novel cells' replay). Recall@10 from the search "
+                  f"max_scan_tuples, as `SearchStore.nearest`) over JDBC with {d['threads']} connections; against "
+                  f"platform semantic search with vectors cached at {d['threads']} users (the novel cells' replay), "
+                  f"with the texts that replay sent (up to 300) embedded by the same model. Recall@10 from the search "
                   f"section's quality run (`-`: that section did not run).", "",
-              "| organization | path | direct q/s | p50 ms | p95 ms | p99 ms | platform req/s | × direct | "
-              "recall@10 | goal | |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| organization | path | texts | direct q/s | p50 ms | p95 ms | p99 ms | platform req/s | × direct | "
+              "recall@10 | goal | |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in d["orgs"].items():
-            L.append(f"| {name} | {'exact' if r['exact'] else 'index'} | {r['rps']:.0f} | {r['p50']} | {r['p95']} | "
+            L.append(f"| {name} | {'exact' if r['exact'] else 'index'} | {r['queries']} ({r['queryFile']}) | "
+                     f"{r['rps']:.0f} | {r['p50']} | {r['p95']} | "
                      f"{r['p99']} | {fmt(r['platformRps'])} | {fmt(r['ratio'], '.2f')} | {fmt(r['recall'], '.4f')} | "
                      f"≥ {GOAL['direct']}×, recall ≥ {GOAL['recall']} | {B.mark(r['met'])} |")
         L.append("")

@@ -26,8 +26,9 @@ import org.HdrHistogram.Histogram;
  * {@code SearchStore.nearest} (with its {@code set_config} of ef_search, iterative scan and
  * max_scan_tuples in the same transaction when the index serves it; the exact form when the
  * organization has at most exact_threshold passages), k = 3 × 10 as the platform asks, the same
- * query set embedded by the same model. Closed loop: THREADS threads, each with its own connection,
- * cycling through the queries from their own offsets. No result hydration, no HTTP.
+ * query texts (search-direct-ORG.txt, the texts the platform was measured with, else the query set
+ * search-queries.txt) embedded by the same model. Closed loop: THREADS threads, each with its own
+ * connection, cycling through the queries from their own offsets. No result hydration, no HTTP.
  *
  * <p>Usage: {@code SearchDirect JDBC_URL USER TARGET_DIR ORGS EF_SEARCH MAX_SCAN_TUPLES
  * EXACT_THRESHOLD THREADS SECONDS WARMUP_S} (ORGS comma-separated names of search-orgs.tsv); prints
@@ -50,24 +51,28 @@ public final class SearchDirect {
         int threads = Integer.parseInt(args[7]);
         int seconds = Integer.parseInt(args[8]);
         int warmup = Integer.parseInt(args[9]);
-        List<String> queries = Files.readAllLines(dir.resolve("search-queries.txt")).stream()
-                .filter(q -> !q.isBlank()).toList();
-        List<String> vectors = new ArrayList<>();
-        try (LocalMiniLm model = new LocalMiniLm()) {
-            for (float[] v : model.embed(queries)) {
-                vectors.add(Copy.vector(v));
-            }
-        }
         ObjectNode out = JSON.createObjectNode();
-        out.put("queries", queries.size()).put("threads", threads).put("k", K).put("efSearch", Integer.parseInt(ef));
+        out.put("threads", threads).put("k", K).put("efSearch", Integer.parseInt(ef));
         ObjectNode perOrg = out.putObject("orgs");
-        for (String line : Files.readAllLines(dir.resolve("search-orgs.tsv"))) {
-            String[] f = line.split("\t");
-            if (f.length < 6 || !wanted.contains(f[0])) {
-                continue;
+        try (LocalMiniLm model = new LocalMiniLm()) {
+            for (String line : Files.readAllLines(dir.resolve("search-orgs.tsv"))) {
+                String[] f = line.split("\t");
+                if (f.length < 6 || !wanted.contains(f[0])) {
+                    continue;
+                }
+                Path own = dir.resolve("search-direct-" + f[0] + ".txt");
+                List<String> queries = Files.readAllLines(Files.exists(own) ? own : dir.resolve("search-queries.txt"))
+                        .stream().filter(q -> !q.isBlank()).toList();
+                List<String> vectors = new ArrayList<>();
+                for (float[] v : model.embed(queries)) {
+                    vectors.add(Copy.vector(v));
+                }
+                boolean exact = Long.parseLong(f[5]) <= exactThreshold;
+                ObjectNode r = run(url, user, UUID.fromString(f[1]), exact, ef, maxScan, vectors, threads, seconds, warmup);
+                r.put("queries", queries.size()).put("queryFile", Files.exists(own) ? own.getFileName().toString()
+                        : "search-queries.txt");
+                perOrg.set(f[0], r);
             }
-            boolean exact = Long.parseLong(f[5]) <= exactThreshold;
-            perOrg.set(f[0], run(url, user, UUID.fromString(f[1]), exact, ef, maxScan, vectors, threads, seconds, warmup));
         }
         System.out.println(JSON.writeValueAsString(out));
     }
