@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,6 +30,11 @@ import org.HdrHistogram.Histogram;
  * query texts (search-direct-ORG.txt, the texts the platform was measured with, else the query set
  * search-queries.txt) embedded by the same model. Closed loop: THREADS threads, each with its own
  * connection, cycling through the queries from their own offsets. No result hydration, no HTTP.
+ *
+ * <p>Statements are never server-prepared (prepareThreshold 0), so PostgreSQL plans each with its
+ * values: with pgjdbc's default (server-prepared from the fifth execution) PostgreSQL switched to a
+ * generic plan that casts the vector text for every row it compares, and the exact search of
+ * corpus-large (14,037 passages, QUICK) took 1.5-2.5 s instead of 19 ms (2026-12-03).
  *
  * <p>Usage: {@code SearchDirect JDBC_URL USER TARGET_DIR ORGS EF_SEARCH MAX_SCAN_TUPLES
  * EXACT_THRESHOLD THREADS SECONDS WARMUP_S} (ORGS comma-separated names of search-orgs.tsv); prints
@@ -94,7 +100,10 @@ public final class SearchDirect {
             histograms.add(h);
             int offset = t * vectors.size() / threads;
             workers.add(Thread.ofPlatform().start(() -> {
-                try (Connection c = DriverManager.getConnection(url, user, "")) {
+                Properties props = new Properties();
+                props.setProperty("user", user);
+                props.setProperty("prepareThreshold", "0");
+                try (Connection c = DriverManager.getConnection(url, props)) {
                     c.setAutoCommit(false);
                     try (PreparedStatement set = c.prepareStatement(
                             "SELECT set_config('hnsw.ef_search', ?, true), set_config('hnsw.iterative_scan', "
