@@ -445,8 +445,8 @@ def report(hot):
                      f"{B.mark(c['p95Met']) if 'p95Met' in c else ''} |")
         d = n["direct"]
         L += ["", f"`SearchDirect`: the platform's pgvector statement (k {d['k']}; exact form up to exact_threshold "
-                  f"passages, else the index after set_config of ef_search {d['efSearch']}, iterative scan and "
-                  f"max_scan_tuples, as `SearchStore.nearest`) over JDBC with {d['threads']} connections; against "
+                  f"passages, else the index, with ef_search {d['efSearch']}, iterative scan and max_scan_tuples set "
+                  f"per connection as the platform's pool sets them; one statement per search, as `SearchStore.nearest`) over JDBC with {d['threads']} connections; against "
                   f"platform semantic search with vectors cached at {d['threads']} users (the novel cells' replay), "
                   f"with the texts that replay sent (up to 300) embedded by the same model. Recall@10 from the search "
                   f"section's quality run (`-`: that section did not run).", "",

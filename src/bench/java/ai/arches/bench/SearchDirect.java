@@ -24,9 +24,11 @@ import org.HdrHistogram.Histogram;
 /**
  * The platform's semantic search statement issued straight to PostgreSQL over JDBC, as the
  * reference the platform's semantic search is judged against: the same statement as
- * {@code SearchStore.nearest} (with its {@code set_config} of ef_search, iterative scan and
- * max_scan_tuples in the same transaction when the index serves it; the exact form when the
- * organization has at most exact_threshold passages), k = 3 × 10 as the platform asks, the same
+ * {@code SearchStore.nearest} (the exact form when the organization has at most exact_threshold
+ * passages, else the index form), one statement per search without a transaction, on connections
+ * that carry ef_search, iterative scan and max_scan_tuples from their start-up packet as the
+ * platform's pool does ({@code Database}, {@code SearchStore.connectionSettings}; before
+ * 2026-12-03 the platform sent set_config in a transaction per search), k = 3 × 10 as the platform asks, the same
  * query texts (search-direct-ORG.txt, the texts the platform was measured with, else the query set
  * search-queries.txt) embedded by the same model. Closed loop: THREADS threads, each with its own
  * connection, cycling through the queries from their own offsets. No result hydration, no HTTP.
@@ -103,23 +105,16 @@ public final class SearchDirect {
                 Properties props = new Properties();
                 props.setProperty("user", user);
                 props.setProperty("prepareThreshold", "0");
+                props.setProperty("options", "-c hnsw.ef_search=" + ef + " -c hnsw.iterative_scan=relaxed_order"
+                        + " -c hnsw.max_scan_tuples=" + maxScan);
                 try (Connection c = DriverManager.getConnection(url, props)) {
-                    c.setAutoCommit(false);
-                    try (PreparedStatement set = c.prepareStatement(
-                            "SELECT set_config('hnsw.ef_search', ?, true), set_config('hnsw.iterative_scan', "
-                                    + "'relaxed_order', true), set_config('hnsw.max_scan_tuples', ?, true)");
-                         PreparedStatement ps = c.prepareStatement(sql)) {
-                        set.setString(1, ef);
-                        set.setString(2, maxScan);
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
                         for (int i = offset; ; i++) {
                             long t0 = System.nanoTime();
                             if (t0 >= end) {
                                 break;
                             }
                             String v = vectors.get(i % vectors.size());
-                            if (!exact) {
-                                set.executeQuery().close();
-                            }
                             ps.setString(1, v);
                             ps.setObject(2, org);
                             ps.setString(3, v);
@@ -129,7 +124,6 @@ public final class SearchDirect {
                                     rs.getObject(1, UUID.class);
                                 }
                             }
-                            c.commit();
                             if (t0 >= measureFrom) {
                                 h.recordValue((System.nanoTime() - t0) / 1000);
                             }
