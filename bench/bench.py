@@ -6,7 +6,21 @@ data set, drives it with wrk (closed loop, rising connections) and the project's
 generator (fixed arrival rates, latency from the due time), reads server-side figures from
 /metrics, measures the machine's own limits (nginx static, pgbench -S, redis-benchmark GET),
 times the guide's query classes against PostgreSQL, and writes bench/results/<date>-<commit>.md
-plus a PNG chart. Standard library only.
+(and .json) plus a PNG chart. Standard library only.
+
+Sections (ARCHES_BENCH_ONLY=a,b,... runs only those; default all, in this order):
+  ceiling    bare Helidon SE JSON hello (HelloServer) against GET /health and cached reads (hotpath.py)
+  uncached   uncached single-row reads (Redis off, L1 at its floor) against pgbench -S (hotpath.py)
+  search     background embedding (drain), recall@10, closed-loop load per search mode
+  novel      search with never-seen query texts against the same texts with vectors cached, and
+             SearchDirect, the pgvector statement straight over JDBC (hotpath.py)
+  openloop   mixed 80/15/5 from 5,000 connections at rising offered rates, GC pauses (hotpath.py)
+  scenarios  CRUD scenarios, closed loop (wrk) and open loop (OpenLoop)
+  limits     nginx static, pgbench -S, redis-benchmark GET
+  queries    the guide's query classes over JDBC
+Every section but limits and queries starts the platform on a seeded database first. A run of
+some sections writes bench/results/<date>-<commit>-<section+section>[-quick].{md,json}; the summary
+printed at the end gives each goal's figure, its ratio and met/MISSED.
 """
 import datetime
 import json
@@ -21,10 +35,17 @@ import tempfile
 import time
 import urllib.request
 
+import hotpath
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
+SECTIONS = ["ceiling", "uncached", "search", "novel", "openloop", "scenarios", "limits", "queries"]
+ONLY = [x.strip() for x in os.environ.get("ARCHES_BENCH_ONLY", "").split(",") if x.strip()] or SECTIONS
+if set(ONLY) - set(SECTIONS):
+    raise SystemExit(f"ARCHES_BENCH_ONLY: unknown section(s) {sorted(set(ONLY) - set(SECTIONS))}; "
+                     f"known: {','.join(SECTIONS)}")
 PORT = int(os.environ.get("ARCHES_BENCH_PORT", "18080"))
 NGINX_PORT = PORT + 1
 DB = os.environ.get("ARCHES_BENCH_DB", "arches_bench")
@@ -129,7 +150,10 @@ def ensure_database():
     psql(DB, "CREATE EXTENSION IF NOT EXISTS vector")
 
 
-def start_server(jhome, append=False, workers=None, cache_results=False):
+SERVER_STARTS = [0]
+
+
+def start_server(jhome, append=False, workers=None, cache_results=False, extra_env=None):
     env = dict(os.environ)
     for k in list(env):
         if k.startswith("ARCHES_") and not k.startswith("ARCHES_BENCH_"):
@@ -143,6 +167,9 @@ def start_server(jhome, append=False, workers=None, cache_results=False):
         # Thousands of requests a second from 5,000 users would hit the production limit of
         # 100 per minute at once; the bench measures the platform, not the limiter.
         "ARCHES_RATE_LIMIT_MAX_REQUESTS": "1000000000",
+        # Each run registers its template user (409 once it exists), and registrations per address
+        # are limited (10 an hour): the sixth run within an hour failed with 429.
+        "ARCHES_RATE_LIMIT_REGISTER_MAX_PER_ADDRESS": "1000000",
         "ARCHES_RATE_LIMIT_ENABLED": os.environ.get("ARCHES_BENCH_RATE_LIMIT", "true"),
         # Search is measured against the index, not the result cache (query vectors stay cached).
         "ARCHES_SEARCH_CACHE_RESULTS": "true" if cache_results else "false",
@@ -150,9 +177,17 @@ def start_server(jhome, append=False, workers=None, cache_results=False):
     env.update(search_overrides())
     if workers is not None:
         env["ARCHES_EMBEDDING_WORKERS"] = str(workers)
+    env.update(extra_env or {})
     logf = open("target/bench-server.log", "a" if append else "w")
-    proc = subprocess.Popen([f"{jhome}/bin/java"] + JVM_FLAGS + ["-jar", "target/arches.jar"], env=env,
+    # GC pauses to a file of this start's own (the open loop reports them per step).
+    SERVER_STARTS[0] += 1
+    gc_log = f"target/bench-gc-{SERVER_STARTS[0]}.log"
+    if os.path.exists(gc_log):
+        os.remove(gc_log)
+    proc = subprocess.Popen([f"{jhome}/bin/java"] + JVM_FLAGS + [f"-Xlog:gc:file={gc_log}", "-jar",
+                                                                 "target/arches.jar"], env=env,
                             stdout=logf, stderr=subprocess.STDOUT, preexec_fn=raise_fd_limit)
+    proc.gc_log = gc_log
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -288,10 +323,13 @@ def server_figures(before, after):
 
 # ---- load ---------------------------------------------------------------------------------
 
-def wrk(url, connections, seconds, script_args=None, script="bench/lua/scenario.lua"):
+def wrk(url, connections, seconds, script_args=None, script="bench/lua/scenario.lua", headers=None):
     threads = 2
     cmd = ["wrk", "-t", str(threads), "-c", str(max(connections, threads)), "-d", f"{seconds}s", "--timeout", "10s",
-           "--latency", "-s", script, url]
+           "--latency", "-s", script]
+    for h in headers or []:
+        cmd += ["-H", h]
+    cmd.append(url)
     if script_args:
         cmd += ["--"] + script_args
     out = subprocess.run(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -300,6 +338,9 @@ def wrk(url, connections, seconds, script_args=None, script="bench/lua/scenario.
     if not m:
         raise SystemExit("wrk failed:\n" + out)
     r = json.loads(m.group(1))
+    extra = re.search(r"BENCHEXTRA (\{.*\})", out)
+    if extra:
+        r.update(json.loads(extra.group(1)))
     r["rps"] = r["requests"] / (r["durationUs"] / 1e6)
     r["errors"] = r["connectErrors"] + r["readErrors"] + r["writeErrors"] + r["statusErrors"]
     return r
@@ -715,8 +756,10 @@ def backlog_note(b):
 
 
 def all_backlogs(results, search):
-    out = [search["drain"]["backlogBefore"], search["quality"]["backlogBefore"]]
-    out += [r["backlogBefore"] for rs in search["load"].values() for r in rs]
+    out = []
+    if search:
+        out += [search["drain"]["backlogBefore"], search["quality"]["backlogBefore"]]
+        out += [r["backlogBefore"] for rs in search["load"].values() for r in rs]
     out += [r.get("backlogBefore") for res in results.values() for r in res["closed"] + res["open"]]
     return [b for b in out if b]
 
@@ -788,8 +831,13 @@ def search_report(meta, search):
     return L
 
 
-def report(meta, limits, results, search, queries, png):
-    nginx_best = max(r["rps"] for r in limits["nginx"].values())
+def nginx_ceiling(limits):
+    return max(r["rps"] for r in limits["nginx"].values()) if limits else None
+
+
+def report(meta, limits, results, search, queries, hot, png):
+    """The Markdown report: only the sections that ran (ARCHES_BENCH_ONLY)."""
+    nginx_best = nginx_ceiling(limits)
     backlogs = all_backlogs(results, search)
     removed = sum(b["removed"] for b in backlogs)
     left = sum(b["left"] for b in backlogs)
@@ -801,51 +849,77 @@ def report(meta, limits, results, search, queries, png):
          f"- Server: `{' '.join(JVM_FLAGS)}`, pool {POOL} connections behind the fair gate, access log off, "
          f"{WARMUP} s of unmeasured warm-up load first, rate limiting "
          f"{'on (limit raised out of reach; the check still runs)' if os.environ.get('ARCHES_BENCH_RATE_LIMIT', 'true') == 'true' else 'off'}.",
-         f"- Data: {meta['seed']['counts']} ({'reused' if meta['seed']['reused'] else 'seeded'} in "
-         f"{meta['seed']['seconds']} s); search corpus {meta['search']['documents']} documents, "
-         f"{meta['search']['passages']} passages ({'reused' if meta['search']['reused'] else 'seeded'}).",
+         f"- Sections: {', '.join(ONLY)}{' (ARCHES_BENCH_ONLY)' if ONLY != SECTIONS else ' (all)'}.",
+         (f"- Data: {meta['seed']['counts']} ({'reused' if meta['seed']['reused'] else 'seeded'} in "
+          f"{meta['seed']['seconds']} s); search corpus {meta['search']['documents']} documents, "
+          f"{meta['search']['passages']} passages ({'reused' if meta['search']['reused'] else 'seeded'})."
+          if "seed" in meta else "- Data: not used (no platform section ran)."),
          f"- Background work: embedding workers on (production setting); every measurement started with "
          f"{'no' if not left else '**some**'} documents pending or processing ({len(backlogs)} checks"
          f"{f'; {removed} queued load-test documents removed first' if removed else ''}"
          f"{f'; **{left} still queued**' if left else ''}). Create and mixed queue documents for the workers as they run.",
-         "", "## Machine limits", "",
-         "| what | figure |", "|---|---|"]
+         ""]
+    L += hotpath.report(hot)
+    if limits:
+        L += machine_limits(limits)
+    if results:
+        L += ["", f"Targets: p50 < {TARGET['p50']:.0f} ms, p95 < {TARGET['p95']:.0f} ms, p99 < {TARGET['p99']:.0f} ms, "
+              f"{TARGET['rps']} req/s, {TARGET['users']} concurrent connections served without errors.", ""]
+    for sc, res in results.items():
+        L += scenario_report(sc, res, nginx_best)
+    if search:
+        L += search_report(meta, search)
+    if queries:
+        L += query_report(queries)
+    if results or search:
+        L += ["", f"![latency against throughput]({os.path.basename(png)})", ""]
+    return "\n".join(L)
+
+
+def machine_limits(limits):
+    L = ["## Machine limits", "", "| what | figure |", "|---|---|"]
     for c, r in limits["nginx"].items():
         L.append(f"| nginx static 700 B JSON, {c} connections | {r['rps']:.0f} req/s, p99 {r['p99']:.2f} ms |")
     L.append(f"| pgbench -S (16 clients, prepared) | {limits['pgbench']['tps']:.0f} tps, "
              f"{limits['pgbench']['latencyMs']:.2f} ms avg |")
     L.append(f"| redis-benchmark GET (64 clients) | {limits['redis']['rps']:.0f} req/s |")
-    L += ["", f"Targets: p50 < {TARGET['p50']:.0f} ms, p95 < {TARGET['p95']:.0f} ms, p99 < {TARGET['p99']:.0f} ms, "
-          f"{TARGET['rps']} req/s, {TARGET['users']} concurrent connections served without errors.", ""]
-    for sc, res in results.items():
-        L += [f"## {sc}", "", "Closed loop (wrk; its percentiles understate tails under saturation):", "",
-              "| conns | req/s | × nginx | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms | errors | timeouts | "
-              "pool wait ms | cache hits | top DB statements (mean ms) | p50 | p95 | p99 |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in res["closed"]:
-            dbq = ", ".join(f"{k} {v}" for k, v in r["dbQueries"].items())
-            L.append(f"| {r['connections']} | {r['rps']:.0f} | {r['rps'] / nginx_best:.2f} | {r['p50']:.2f} | "
-                     f"{r['p90']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} | {r['errors']} | "
-                     f"{r['timeouts']} | {r['poolWaitMeanMs']} | {hit(r)} | {dbq} | {mark(r['p50'] < TARGET['p50'])} | "
-                     f"{mark(r['p95'] < TARGET['p95'])} | {mark(r['p99'] < TARGET['p99'])} |")
-        L += ["", "Open loop (fixed arrival rate; honest percentiles):", "",
-              "| target req/s | achieved | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors | timeouts | "
-              "p50 | p95 | p99 |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in res["open"]:
-            L.append(f"| {r['targetRate']:.0f} | {r['achievedRate']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
-                     f"{r['p95']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} | {r['max']:.2f} | {r['errors']} | "
-                     f"{r['timeouts']} | {mark(r['p50'] < TARGET['p50'])} | {mark(r['p95'] < TARGET['p95'])} | "
-                     f"{mark(r['p99'] < TARGET['p99'])} |")
-        L.append("")
-    L += search_report(meta, search)
-    L += ["## Query classes (JDBC, straight to PostgreSQL)", "",
-          "| query | class | n | p50 ms | p95 ms | max ms | target | |", "|---|---|---|---|---|---|---|---|"]
+    L.append("")
+    return L
+
+
+def scenario_report(sc, res, nginx_best):
+    L = [f"## {sc}", "", "Closed loop (wrk; its percentiles understate tails under saturation):", "",
+         "| conns | req/s | × nginx | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms | errors | timeouts | "
+         "pool wait ms | cache hits | top DB statements (mean ms) | p50 | p95 | p99 |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res["closed"]:
+        dbq = ", ".join(f"{k} {v}" for k, v in r["dbQueries"].items())
+        x_nginx = f"{r['rps'] / nginx_best:.2f}" if nginx_best else "-"
+        L.append(f"| {r['connections']} | {r['rps']:.0f} | {x_nginx} | {r['p50']:.2f} | "
+                 f"{r['p90']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} | {r['errors']} | "
+                 f"{r['timeouts']} | {r['poolWaitMeanMs']} | {hit(r)} | {dbq} | {mark(r['p50'] < TARGET['p50'])} | "
+                 f"{mark(r['p95'] < TARGET['p95'])} | {mark(r['p99'] < TARGET['p99'])} |")
+    L += ["", "Open loop (fixed arrival rate; honest percentiles):", "",
+          "| target req/s | achieved | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors | timeouts | "
+          "p50 | p95 | p99 |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res["open"]:
+        L.append(f"| {r['targetRate']:.0f} | {r['achievedRate']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
+                 f"{r['p95']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} | {r['max']:.2f} | {r['errors']} | "
+                 f"{r['timeouts']} | {mark(r['p50'] < TARGET['p50'])} | {mark(r['p95'] < TARGET['p95'])} | "
+                 f"{mark(r['p99'] < TARGET['p99'])} |")
+    L.append("")
+    return L
+
+
+def query_report(queries):
+    L = ["## Query classes (JDBC, straight to PostgreSQL)", "",
+         "| query | class | n | p50 ms | p95 ms | max ms | target | |", "|---|---|---|---|---|---|---|---|"]
     for q in queries:
         L.append(f"| {q['name']} | {q['kind']} | {q['n']} | {q['p50']:.3f} | {q['p95']:.3f} | {q['max']:.3f} | "
                  f"< {q['targetMs']:.0f} ms | {mark(q['met'])} |")
-    L += ["", f"![latency against throughput]({os.path.basename(png)})", ""]
-    return "\n".join(L)
+    L.append("")
+    return L
 
 
 def chart(results, search, path):
@@ -903,33 +977,45 @@ def search_summary(search, corpus):
     return lines
 
 
-def summary(limits, results, search, corpus, queries):
-    nginx_best = max(r["rps"] for r in limits["nginx"].values())
-    lines = ["", "=" * 78, f"Arches bench summary ({'QUICK' if QUICK else 'full'})  nginx ceiling {nginx_best:.0f} req/s"
-             f"  pgbench -S {limits['pgbench']['tps']:.0f} tps  redis GET {limits['redis']['rps']:.0f}/s", "-" * 78,
-             f"{'scenario':13s}{'best req/s':>11s}{'x nginx':>8s}{'p99@64':>9s}{'p99@max':>9s}"
-             f"{'open p50':>10s}{'open p99':>10s}{'errors':>8s}{'hits':>8s}"]
+def summary(limits, results, search, corpus, queries, hot):
+    """The printed summary: each section that ran, with its figures and goals met or missed."""
+    nginx_best = nginx_ceiling(limits)
+    lines = ["", "=" * 78, f"Arches bench summary ({'QUICK' if QUICK else 'full'}; sections {','.join(ONLY)})"]
+    if limits:
+        lines.append(f"machine: nginx {nginx_best:.0f} req/s  pgbench -S {limits['pgbench']['tps']:.0f} tps  "
+                     f"redis GET {limits['redis']['rps']:.0f}/s")
+    hot_lines = hotpath.summary(hot)
+    if hot_lines:
+        lines += ["-" * 78] + hot_lines
+    if results:
+        lines += ["-" * 78, f"{'scenario':13s}{'best req/s':>11s}{'x nginx':>8s}{'p99@64':>9s}{'p99@max':>9s}"
+                            f"{'open p50':>10s}{'open p99':>10s}{'errors':>8s}{'hits':>8s}"]
     for sc, res in results.items():
         best = max(res["closed"], key=lambda r: r["rps"])
         o = res["open"][len(res["open"]) // 2]
         errs = sum(r["errors"] + r["timeouts"] for r in res["closed"])
-        lines.append(f"{sc:13s}{best['rps']:11.0f}{best['rps'] / nginx_best:8.2f}{res['closed'][0]['p99']:9.1f}"
+        x_nginx = f"{best['rps'] / nginx_best:8.2f}" if nginx_best else f"{'-':>8s}"
+        lines.append(f"{sc:13s}{best['rps']:11.0f}{x_nginx}{res['closed'][0]['p99']:9.1f}"
                      f"{res['closed'][-1]['p99']:9.1f}{o['p50']:10.1f}{o['p99']:10.1f}{errs:8d}{hit(best):>8s}")
+    if search:
+        lines.append("-" * 78)
+        lines += search_summary(search, corpus)
     backlogs = all_backlogs(results, search)
-    left = sum(b["left"] for b in backlogs)
-    lines.append("-" * 78)
-    lines += search_summary(search, corpus)
-    lines.append(f"embedding backlog at the start of {len(backlogs)} measurements: "
-                 + ("0 every time" if not left else f"NOT ZERO ({left} documents still queued)")
-                 + f" ({sum(b['removed'] for b in backlogs)} queued load-test documents removed)")
-    missed = [q["name"] for q in queries if not q["met"]]
-    lines.append("-" * 78)
-    lines.append("query classes: " + ("all within target" if not missed else "MISSED: " + ", ".join(missed)))
+    if backlogs:
+        left = sum(b["left"] for b in backlogs)
+        lines.append(f"embedding backlog at the start of {len(backlogs)} measurements: "
+                     + ("0 every time" if not left else f"NOT ZERO ({left} documents still queued)")
+                     + f" ({sum(b['removed'] for b in backlogs)} queued load-test documents removed)")
+    if queries:
+        missed = [q["name"] for q in queries if not q["met"]]
+        lines.append("-" * 78)
+        lines.append("query classes: " + ("all within target" if not missed else "MISSED: " + ", ".join(missed)))
     lines.append("=" * 78)
     return "\n".join(lines)
 
 
 def main():
+    hotpath.use(sys.modules[__name__])
     ensure_tools()
     jhome = java_home()
     env = dict(os.environ, JAVA_HOME=jhome)
@@ -940,33 +1026,51 @@ def main():
     commit = sh(["git", "rev-parse", "--short", "HEAD"]).strip()
     dirty = sh(["git", "status", "--porcelain", "--untracked-files=no"]).strip()
     meta = {"date": datetime.date.today().isoformat(), "commit": commit + ("-dirty" if dirty else ""),
-            "machine": machine(), "sharedBuffers": shared_buffers}
-    log(f"starting server on {BASE} (database {DB}, pool {POOL}; embedding workers off while seeding)")
-    srv = [start_server(jhome, workers=0)]  # search_setup restarts it with the workers on
-    try:
-        meta["seed"] = seed(jhome, cp)
-        meta["search"] = search_setup(jhome, cp, srv)
-        log(f"warming up the server ({WARMUP} s, not measured)")
-        warm_up()
-        # Search first: the create scenarios leave documents for the workers behind them.
-        search = run_search(jhome, cp, srv)
-        results = run_scenarios(jhome, cp)
-    finally:
-        stop_server(srv[0])
-    log("machine limits: nginx, pgbench -S, redis-benchmark")
-    limits = {"nginx": nginx_limit(), "pgbench": pgbench_limit(), "redis": redis_limit()}
-    log("query classes")
-    queries = query_classes(jhome, cp)
+            "machine": machine(), "sharedBuffers": shared_buffers, "sections": ONLY}
+    log(f"sections: {', '.join(ONLY)}")
+    results, search, limits, queries, hot = {}, None, None, None, {}
+    if set(ONLY) - {"limits", "queries"}:
+        log(f"starting server on {BASE} (database {DB}, pool {POOL}; embedding workers off while seeding)")
+        srv = [start_server(jhome, workers=0)]  # search_setup restarts it with the workers on
+        try:
+            meta["seed"] = seed(jhome, cp)
+            meta["search"] = search_setup(jhome, cp, srv)
+            log(f"warming up the server ({WARMUP} s, not measured)")
+            warm_up()
+            if "ceiling" in ONLY:
+                hot["ceiling"] = hotpath.run_ceiling(jhome, cp)
+            if "uncached" in ONLY:
+                hot["uncached"] = hotpath.run_uncached(jhome, srv)
+            # Search before the scenarios and the open loop: their creates leave documents for the workers.
+            if "search" in ONLY:
+                search = run_search(jhome, cp, srv)
+            if "novel" in ONLY:
+                hot["novel"] = hotpath.run_novel(jhome, cp, meta["search"]["settings"],
+                                                 search["quality"] if search else None)
+            if "openloop" in ONLY:
+                hot["openloop"] = hotpath.run_openloop(jhome, cp, srv)
+            if "scenarios" in ONLY:
+                results = run_scenarios(jhome, cp)
+        finally:
+            stop_server(srv[0])
+    if "limits" in ONLY:
+        log("machine limits: nginx, pgbench -S, redis-benchmark")
+        limits = {"nginx": nginx_limit(), "pgbench": pgbench_limit(), "redis": redis_limit()}
+    if "queries" in ONLY:
+        log("query classes")
+        queries = query_classes(jhome, cp)
     os.makedirs("bench/results", exist_ok=True)
-    stem = f"bench/results/{meta['date']}-{meta['commit']}{'-quick' if QUICK else ''}"
-    chart(results, search, stem + ".png")
+    part = "" if ONLY == SECTIONS else "-" + "+".join(ONLY)
+    stem = f"bench/results/{meta['date']}-{meta['commit']}{part}{'-quick' if QUICK else ''}"
+    if results or search:
+        chart(results, search or {"load": {}}, stem + ".png")
     with open(stem + ".md", "w") as f:
-        f.write(report(meta, limits, results, search, queries, stem + ".png"))
+        f.write(report(meta, limits, results, search, queries, hot, stem + ".png"))
     with open(stem + ".json", "w") as f:
-        json.dump({"meta": meta, "limits": limits, "results": results, "search": search, "queries": queries}, f,
-                  indent=1, default=str)
-    print(summary(limits, results, search, meta["search"], queries))
-    print(f"report: {stem}.md  chart: {stem}.png")
+        json.dump({"meta": meta, "limits": limits, "results": results, "search": search, "queries": queries,
+                   "hotPath": hot}, f, indent=1, default=str)
+    print(summary(limits, results, search, meta.get("search"), queries, hot))
+    print(f"report: {stem}.md" + (f"  chart: {stem}.png" if results or search else ""))
 
 
 if __name__ == "__main__":
