@@ -2,6 +2,7 @@ package ai.arches.content;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,6 +17,7 @@ import ai.arches.http.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.jdbi.v3.core.Handle;
+import org.postgresql.util.PGobject;
 import org.jdbi.v3.core.statement.Query;
 
 /**
@@ -121,6 +123,22 @@ final class SearchStore {
         return new Scanned<>(new Page(matches, rows), counts[1], counts[0]);
     }
 
+    /**
+     * The query vector as a parameter of type vector, not text. pgjdbc server-prepares a statement
+     * from its fifth run, and PostgreSQL may then choose a generic plan, which evaluates a cast of a
+     * text parameter for every row: an exact scan of 6,500 passages took 1,004 ms instead of 20.
+     */
+    private static PGobject typed(String vector) {
+        try {
+            PGobject o = new PGobject();
+            o.setType("vector");
+            o.setValue(vector);
+            return o;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String hitsCte(SearchRequest.Filters filters, UUID exclude, boolean exact) {
         String order = exact ? "(p.embedding <=> CAST(:q AS vector)) + 0" : "p.embedding <=> CAST(:q AS vector)";
         // Relaxed order may return neighbours slightly out of order: the outer query re-sorts.
@@ -134,7 +152,7 @@ final class SearchStore {
     private static Query bindHits(Query q, UUID org, String vector, SearchRequest.Filters filters, UUID exclude, int k,
                                   boolean exact) {
         q.define(Database.QUERY_TYPE, exact ? "search.exact" : "search.ann")
-                .bind("q", vector).bind("org", org).bind("k", k);
+                .bindBySqlType("q", typed(vector), Types.OTHER).bind("org", org).bind("k", k);
         if (exclude != null) {
             q.bind("exclude", exclude);
         }
