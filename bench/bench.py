@@ -56,7 +56,9 @@ HOST = "127.0.0.1"
 BASE = f"http://{HOST}:{PORT}"
 SECRET = "bench-secret-bench-secret-bench-secret-0123"
 TARGETS = os.path.join(ROOT, "target", "bench")
-JVM_FLAGS = ["-XX:+UseParallelGC", "-Xms2g", "-Xmx4g", "--enable-native-access=ALL-UNNAMED"]
+# ARCHES_BENCH_JVM_FLAGS replaces the GC and heap flags (to compare collectors in one place).
+JVM_FLAGS = os.environ.get("ARCHES_BENCH_JVM_FLAGS", "-XX:+UseParallelGC -Xms2g -Xmx4g").split() \
+    + ["--enable-native-access=ALL-UNNAMED"]
 
 SCENARIOS = ["read-uniform", "read-zipf", "list", "create", "login", "mixed"]
 CONNECTIONS = [64, 1000] if QUICK else [64, 256, 1000, 5000]
