@@ -230,20 +230,18 @@ public final class Search implements AutoCloseable {
         return out;
     }
 
-    /** The scan loop: deeper (k × 4) while passages crowd the top, exact when the index runs dry. */
+    /** The scan loop: through the index deeper (k × 4) while passages crowd the top, exact when it runs dry. */
     private <T> T deepen(Handle h, UUID org, int limit, Scan<T> scan) {
         long size = sizes.get(org, o -> store.vectorCount(h, o));
         boolean exact = size <= cfg.exactThreshold();
         int k = Math.min(limit * 3, MAX_K);
         while (true) {
             SearchStore.Scanned<T> s = scan.run(k, exact);
-            if (s.documents() >= limit || k >= MAX_K) {
+            // An exact scan compares every passage and keeps k documents: complete in one pass.
+            if (exact || s.documents() >= limit || k >= MAX_K) {
                 return s.result();
             }
             if (s.produced() < k) {
-                if (exact) {
-                    return s.result();
-                }
                 exact = true;
             } else {
                 // Full but too few documents: their passages crowd the top; look deeper.

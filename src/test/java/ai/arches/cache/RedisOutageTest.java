@@ -2,16 +2,12 @@ package ai.arches.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import ai.arches.testing.Api;
+import ai.arches.testing.OwnRedis;
 import ai.arches.testing.TestServer;
 
 import org.junit.jupiter.api.AfterEach;
@@ -24,47 +20,16 @@ import org.junit.jupiter.api.Test;
  * and kill it without touching the Redis other tests use.
  */
 class RedisOutageTest {
-    private Process redis;
-    private int port;
-    private Path dir;
+    private OwnRedis redis;
 
     @BeforeEach
     void startRedis() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        dir = Files.createTempDirectory("arches-redis");
-        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!cli("PING").contains("PONG")) {
-            assertThat(System.nanoTime()).as("redis-server did not start").isLessThan(deadline);
-            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
-        }
+        redis = OwnRedis.start();
     }
 
     @AfterEach
-    void stopRedis() throws IOException {
-        redis.destroyForcibly();
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
-
-    private String cli(String... args) {
-        try {
-            List<String> cmd = new java.util.ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return new String(p.getInputStream().readAllBytes());
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
+    void stopRedis() {
+        redis.close();
     }
 
     private static String readiness(Api api) {
@@ -81,17 +46,17 @@ class RedisOutageTest {
 
     @Test
     void a_stalled_redis_degrades_service_and_nothing_stale_survives_it() {
-        try (TestServer node = TestServer.start(Map.of("redis.url", "redis://127.0.0.1:" + port))) {
+        try (TestServer node = TestServer.start(Map.of("redis.url", redis.url()))) {
             Api api = node.api();
             Api.Session s = api.newUser("Outage");
             String org = api.newOrg(s, "outage");
             String path = "/api/v1/organizations/" + org + "/content/" + api.post("/api/v1/organizations/" + org
                     + "/content", s.token(), Map.of("title", "before", "body", "")).json().get("id").asText();
             assertThat(api.get(path, s.token()).json().get("title").asText()).isEqualTo("before");
-            assertThat(cli("DBSIZE").trim()).isNotEqualTo("0");
+            assertThat(redis.cli("DBSIZE").trim()).isNotEqualTo("0");
 
             // Redis keeps "before" in memory but answers nothing for 6 s.
-            cli("CLIENT", "PAUSE", "6000", "ALL");
+            redis.cli("CLIENT", "PAUSE", "6000", "ALL");
             assertThat(timed(() -> api.patch(path, s.token(), Map.of("title", "during"))).status()).isEqualTo(200);
             for (int i = 0; i < 10; i++) {
                 assertThat(timed(() -> api.get(path, s.token())).json().get("title").asText()).isEqualTo("during");
@@ -115,13 +80,13 @@ class RedisOutageTest {
     }
 
     @Test
-    void with_redis_dead_every_request_still_succeeds() {
-        try (TestServer node = TestServer.start(Map.of("redis.url", "redis://127.0.0.1:" + port))) {
+    void with_redis_dead_every_request_still_succeeds() throws InterruptedException {
+        try (TestServer node = TestServer.start(Map.of("redis.url", redis.url()))) {
             Api api = node.api();
             Api.Session s = api.newUser("Dead");
             String org = api.newOrg(s, "dead");
             String base = "/api/v1/organizations/" + org + "/content";
-            redis.destroyForcibly();
+            redis.kill();
             for (int i = 0; i < 5; i++) {
                 String id = timed(() -> api.post(base, s.token(), Map.of("title", "t", "body", ""))).json().get("id").asText();
                 assertThat(timed(() -> api.get(base + "/" + id, s.token())).status()).isEqualTo(200);

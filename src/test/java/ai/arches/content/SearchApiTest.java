@@ -262,6 +262,23 @@ class SearchApiTest extends ServerTest {
     }
 
     @Test
+    void a_document_crowding_the_top_passages_still_leaves_room_for_others_in_one_scan() {
+        Org o = org("Crowded");
+        String para = "River crossings need care: check the current, the depth and the ford before you wade across. ";
+        String crowd = create(o, "The river crossing manual", para.repeat(200));
+        List<String> ids = new ArrayList<>(List.of(crowd));
+        for (int i = 0; i < 5; i++) {
+            ids.add(create(o, "Ferry note " + i, "Ferries cross the river " + i + " times a day."));
+        }
+        awaitReady(o, ids.toArray(String[]::new));
+        search(o, Map.of("query", "warm up", "mode", "semantic")); // learns the organization's size
+        double scans = Metrics.queries(api, "search.exact") + Metrics.queries(api, "search.ann");
+        JsonNode page = search(o, Map.of("query", "how to cross a river safely", "mode", "semantic", "limit", 6));
+        assertThat(page.get("data")).hasSize(6);
+        assertThat(Metrics.queries(api, "search.exact") + Metrics.queries(api, "search.ann")).isEqualTo(scans + 1);
+    }
+
+    @Test
     void query_vectors_stay_in_redis_far_longer_than_rows() throws Exception {
         Org o = org("Vectors");
         search(o, Map.of("query", "a question asked once about vector lifetimes", "mode", "semantic"));

@@ -3,9 +3,6 @@ package ai.arches.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 import ai.arches.testing.Api;
+import ai.arches.testing.OwnRedis;
 import ai.arches.testing.TestServer;
 
 import org.junit.jupiter.api.AfterEach;
@@ -33,47 +31,20 @@ class RateLimitClusterTest {
     private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
     private static final int ATTEMPTS_PER_NODE = 40;
 
-    private Process redis;
-    private int port;
-    private Path dir;
+    private OwnRedis redis;
 
     @BeforeEach
     void startRedis() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        dir = Files.createTempDirectory("arches-redis");
-        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!ping()) {
-            assertThat(System.nanoTime()).as("redis-server did not start").isLessThan(deadline);
-            LockSupport.parkNanos(20_000_000);
-        }
-    }
-
-    private boolean ping() {
-        try {
-            Process p = new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "PING").redirectErrorStream(true)
-                    .start();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return new String(p.getInputStream().readAllBytes()).contains("PONG");
-        } catch (Exception e) {
-            return false;
-        }
+        redis = OwnRedis.start();
     }
 
     @AfterEach
-    void stopRedis() throws Exception {
-        redis.destroyForcibly();
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+    void stopRedis() {
+        redis.close();
     }
 
     private Map<String, String> config() {
-        return Map.of("redis.url", "redis://127.0.0.1:" + port, "rate_limit.max_requests", Integer.toString(LIMIT),
+        return Map.of("redis.url", redis.url(), "rate_limit.max_requests", Integer.toString(LIMIT),
                 "rate_limit.window", "1h", "rate_limit.sync_interval", SYNC_MS + "ms");
     }
 
@@ -130,7 +101,7 @@ class RateLimitClusterTest {
         try (TestServer a = TestServer.start(config()); TestServer b = TestServer.startOn(a.database(), config())) {
             Api.Session s = a.api().newUser("Alone");
             long window = System.currentTimeMillis() / 3_600_000;
-            redis.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            redis.kill();
             for (Api node : List.of(a.api(), b.api())) {
                 for (int i = LIMIT - 1; i >= 0; i--) {
                     var r = node.get("/api/v1/users/me", s.token());
