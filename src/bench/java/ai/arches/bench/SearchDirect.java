@@ -87,10 +87,16 @@ public final class SearchDirect {
 
     private static ObjectNode run(String url, String user, UUID org, boolean exact, String ef, String maxScan,
                                   List<String> vectors, int threads, int seconds, int warmup) throws Exception {
-        String order = exact ? "(p.embedding <=> CAST(? AS vector)) + 0" : "p.embedding <=> CAST(? AS vector)";
-        String sql = "WITH hits AS MATERIALIZED (SELECT p.content_id, p.ordinal, p.embedding <=> CAST(? AS vector) AS d "
-                + "FROM content_passages p WHERE p.organization_id = ? AND p.embedding IS NOT NULL"
-                + " ORDER BY " + order + " LIMIT ?) SELECT content_id, ordinal, d FROM hits ORDER BY d";
+        // The platform's two forms (SearchStore.hitsCte): exact keeps each document's best passage
+        // over all of them and the K nearest documents; the index gives the K nearest passages.
+        String sql = exact
+                ? "WITH hits AS MATERIALIZED (SELECT content_id, ordinal, d FROM (SELECT DISTINCT ON (p.content_id) "
+                        + "p.content_id, p.ordinal, p.embedding <=> CAST(? AS vector) AS d FROM content_passages p "
+                        + "WHERE p.organization_id = ? AND p.embedding IS NOT NULL ORDER BY p.content_id, d, p.ordinal) best "
+                        + "ORDER BY d, content_id LIMIT ?) SELECT content_id, ordinal, d FROM hits ORDER BY d"
+                : "WITH hits AS MATERIALIZED (SELECT p.content_id, p.ordinal, p.embedding <=> CAST(? AS vector) AS d "
+                        + "FROM content_passages p WHERE p.organization_id = ? AND p.embedding IS NOT NULL"
+                        + " ORDER BY p.embedding <=> CAST(? AS vector) LIMIT ?) SELECT content_id, ordinal, d FROM hits ORDER BY d";
         long start = System.nanoTime();
         long measureFrom = start + TimeUnit.SECONDS.toNanos(warmup);
         long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
@@ -115,10 +121,13 @@ public final class SearchDirect {
                                 break;
                             }
                             String v = vectors.get(i % vectors.size());
-                            ps.setString(1, v);
-                            ps.setObject(2, org);
-                            ps.setString(3, v);
-                            ps.setInt(4, K);
+                            int n = 1;
+                            ps.setString(n++, v);
+                            ps.setObject(n++, org);
+                            if (!exact) {
+                                ps.setString(n++, v);
+                            }
+                            ps.setInt(n, K);
                             try (ResultSet rs = ps.executeQuery()) {
                                 while (rs.next()) {
                                     rs.getObject(1, UUID.class);
