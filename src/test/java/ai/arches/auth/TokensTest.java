@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
 
+import ai.arches.testing.MovableClock;
+
 import org.junit.jupiter.api.Test;
 
 /** Access tokens verify in memory: no database is involved anywhere in this test. */
@@ -18,7 +20,7 @@ class TokensTest {
 
     @Test
     void a_token_verifies_until_it_expires() {
-        MutableClock clock = new MutableClock(T0);
+        MovableClock clock = new MovableClock(T0);
         Tokens tokens = new Tokens(SECRET, "arches", Duration.ofMinutes(15), clock);
         UUID user = UUID.randomUUID();
         UUID session = UUID.randomUUID();
@@ -46,26 +48,4 @@ class TokensTest {
         assertThat(tokens.verifyAccess("")).isEmpty();
     }
 
-    private static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

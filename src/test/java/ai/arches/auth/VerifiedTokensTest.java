@@ -3,16 +3,14 @@ package ai.arches.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.UUID;
 
 import ai.arches.testing.Eventually;
 import ai.arches.testing.Metrics;
 import ai.arches.testing.ServerTest;
+import ai.arches.testing.MovableClock;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,7 +30,7 @@ class VerifiedTokensTest extends ServerTest {
 
     @BeforeEach
     void freshClockAndMeters() {
-        clock = new MovableClock();
+        clock = new MovableClock(T0);
         meters = new SimpleMeterRegistry();
         tokens = new Tokens(SECRET, "arches", Duration.ofMinutes(15), clock);
     }
@@ -102,22 +100,4 @@ class VerifiedTokensTest extends ServerTest {
         Eventually.status("token of a revoked session", 401, 1_000, () -> api.get(ME, s.token()).status());
     }
 
-    private static final class MovableClock extends Clock {
-        volatile Instant now = T0;
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

@@ -2,36 +2,17 @@ package ai.arches.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import ai.arches.testing.MovableClock;
 
 import org.junit.jupiter.api.Test;
 
 class CircuitBreakerTest {
-    private static final class MovableClock extends Clock {
-        Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final MovableClock clock = new MovableClock();
+    private final MovableClock clock = new MovableClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final AtomicInteger closes = new AtomicInteger();
     private final CircuitBreaker breaker = new CircuitBreaker(3, Duration.ofSeconds(5), clock, closes::incrementAndGet);
 

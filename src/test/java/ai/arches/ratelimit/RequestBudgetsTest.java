@@ -6,13 +6,12 @@ import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.UUID;
 
 import ai.arches.cache.Redis;
 import ai.arches.config.ConfigLoader;
+import ai.arches.testing.MovableClock;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,27 +20,9 @@ class RequestBudgetsTest {
     /** Long enough that the scheduled reconciler never runs: the tests call reconcile() themselves. */
     private static final Duration MANUAL = Duration.ofHours(1);
 
-    private static final class MovableClock extends Clock {
-        /** 10 s into a window, so a test's takes all fall in one window. */
-        Instant now = Instant.ofEpochMilli((System.currentTimeMillis() / 60_000 + 1) * 60_000 + 10_000);
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final MovableClock clock = new MovableClock();
+    /** 10 s into a window, so a test's takes all fall in one window. */
+    private final MovableClock clock = new MovableClock(
+            Instant.ofEpochMilli((System.currentTimeMillis() / 60_000 + 1) * 60_000 + 10_000));
 
     @Test
     void grants_up_to_the_limit_then_refuses_until_the_window_ends() {
