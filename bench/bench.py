@@ -190,18 +190,24 @@ def start_server(jhome, append=False, workers=None, cache_results=False, extra_e
                                                                  "target/arches.jar"], env=env,
                             stdout=logf, stderr=subprocess.STDOUT, preexec_fn=raise_fd_limit)
     proc.gc_log = gc_log
-    deadline = time.time() + 120
+    await_ok(proc, f"{BASE}/ready", 120, "server", "target/bench-server.log")
+    return proc
+
+
+def await_ok(proc, url, seconds, name, log):
+    """Waits until url answers 200; stops the bench if proc exits or the time runs out."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"{BASE}/ready", timeout=2) as r:
+            with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
-                    return proc
+                    return
         except Exception:
             pass
         if proc.poll() is not None:
-            raise SystemExit("server exited; see target/bench-server.log")
-        time.sleep(0.5)
-    raise SystemExit("server did not become ready")
+            raise SystemExit(f"{name} exited; see {log}")
+        time.sleep(0.3)
+    raise SystemExit(f"{name} did not answer 200 at {url} within {seconds} s")
 
 
 def search_overrides():

@@ -21,7 +21,6 @@ import os
 import random
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
@@ -72,18 +71,8 @@ def start_hello(jhome, cp):
     proc = subprocess.Popen([f"{jhome}/bin/java"] + B.JVM_FLAGS + ["-cp", cp, "ai.arches.bench.HelloServer",
                                                                     str(hello_port())],
                             stdout=logf, stderr=subprocess.STDOUT, preexec_fn=B.raise_fd_limit)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except Exception:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit("HelloServer exited; see target/bench-hello.log")
-        time.sleep(0.3)
-    raise SystemExit("HelloServer did not answer")
+    B.await_ok(proc, url, 60, "HelloServer", "target/bench-hello.log")
+    return proc, url
 
 
 def read_credentials():
