@@ -219,13 +219,12 @@ public final class Search implements AutoCloseable {
     /** A semantic search's page in one statement per scan (usually one scan). */
     private List<SearchHit> semanticHits(Handle h, UUID org, String v, SearchRequest r) {
         double min = r.threshold().orElse(-2.0);
-        SearchStore.Page page = deepen(h, org, r.limit(),
+        List<SearchStore.Scored> page = deepen(h, org, r.limit(),
                 (k, exact) -> store.nearestPage(h, org, v, r.filters(), k, exact, r.limit(), min));
-        List<SearchHit> out = new ArrayList<>(page.matches().size());
-        for (var m : page.matches()) {
-            SearchStore.Row row = page.rows().get(m.contentId());
-            double score = round(m.score());
-            out.add(hit(row, score, score, null));
+        List<SearchHit> out = new ArrayList<>(page.size());
+        for (var d : page) {
+            double score = round(d.score());
+            out.add(hit(d.row(), score, score, null));
         }
         return out;
     }

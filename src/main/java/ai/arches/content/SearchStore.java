@@ -66,8 +66,8 @@ final class SearchStore {
     /** What a scan of the nearest passages gave: its result, documents found, passages read. */
     record Scanned<T>(T result, int documents, int produced) {}
 
-    /** A semantic page: the best documents above the threshold, in order, with their fields. */
-    record Page(List<Match> matches, Map<UUID, Row> rows) {}
+    /** A document of a semantic page: its fields and matched passage, and its score. */
+    record Scored(Row row, double score) {}
 
     /**
      * The {@code k} passages nearest to the vector (cosine distance), reduced to the best passage
@@ -92,13 +92,13 @@ final class SearchStore {
      * at least {@code minScore}, with their fields and matched passage, plus the scan's counts
      * (a one-row {@code stats} side, so an empty page still reports them).
      */
-    Scanned<Page> nearestPage(Handle h, UUID org, String vector, SearchRequest.Filters filters, int k, boolean exact,
+    Scanned<List<Scored>> nearestPage(Handle h, UUID org, String vector, SearchRequest.Filters filters, int k, boolean exact,
                               int limit, double minScore) {
         String sql = hitsCte(filters, null, exact) + """
                 , best AS (SELECT DISTINCT ON (content_id) content_id, ordinal, d FROM hits ORDER BY content_id, d, ordinal),
                 top AS (SELECT content_id, ordinal, d FROM best WHERE 1 - d >= :min ORDER BY d, content_id LIMIT :limit),
                 stats AS (SELECT (SELECT count(*) FROM hits) AS produced, (SELECT count(*) FROM best) AS documents)
-                SELECT s.produced, s.documents, t.ordinal AS matched, t.d, c.id, c.organization_id, c.title, c.type,
+                SELECT s.produced, s.documents, t.d, c.id, c.organization_id, c.title, c.type,
                        c.mime_type, c.tags, c.metadata, c.embedding_status, c.created_by, c.created_at, c.updated_at,
                        p.text AS snippet
                 FROM stats s LEFT JOIN (top t JOIN content c ON c.id = t.content_id AND c.organization_id = :org
@@ -107,20 +107,17 @@ final class SearchStore {
                 ORDER BY t.d, t.content_id""";
         Query q = bindHits(h.createQuery(sql), org, vector, filters, null, k, exact)
                 .bind("min", minScore).bind("limit", limit);
-        List<Match> matches = new ArrayList<>();
-        Map<UUID, Row> rows = new HashMap<>();
+        List<Scored> page = new ArrayList<>();
         int[] counts = new int[2];
         q.map((rs, ctx) -> {
             counts[0] = rs.getInt("produced");
             counts[1] = rs.getInt("documents");
             if (rs.getObject("id") != null) {
-                Row r = row(rs);
-                matches.add(new Match(r.id(), rs.getInt("matched"), 1 - rs.getDouble("d")));
-                rows.put(r.id(), r);
+                page.add(new Scored(row(rs), 1 - rs.getDouble("d")));
             }
             return Boolean.TRUE;
         }).list();
-        return new Scanned<>(new Page(matches, rows), counts[1], counts[0]);
+        return new Scanned<>(page, counts[1], counts[0]);
     }
 
     /**

@@ -177,9 +177,9 @@ public final class AccessLog implements AutoCloseable {
         sb.append("}\n");
     }
 
-    /** As JsonLogFormatter writes a non-numeric field, a null value included ("null", quoted). */
+    /** As JsonLogFormatter writes a structured, non-numeric field: a null value as "null", quoted. */
     private static void field(StringBuilder sb, String name, String value) {
-        sb.append(",\"").append(name).append("\":\"").append(JsonLogFormatter.escape(String.valueOf(value))).append('"');
+        JsonLogFormatter.field(sb, name, String.valueOf(value));
     }
 
     private static String truncate(String path) {

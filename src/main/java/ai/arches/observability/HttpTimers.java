@@ -19,9 +19,8 @@ import io.micrometer.core.instrument.Timer;
  * a copy with it appended, so each series is registered once.
  */
 final class HttpTimers {
-    /** {@link Metrics#METHODS} in index order; index {@code METHOD_LABELS.length - 1} is other. */
-    private static final String[] METHOD_LABELS =
-            {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", Metrics.OTHER};
+    /** Index {@code i < METHODS.size()} is {@code Metrics.METHODS.get(i)}; the last is other. */
+    private static final int OTHER_METHOD = Metrics.METHODS.size();
     private static final int OTHER_STATUS = -1;
 
     private final MeterRegistry registry;
@@ -40,23 +39,10 @@ final class HttpTimers {
         return e.timer(methodIndex(method), status >= 100 && status <= 599 ? status : OTHER_STATUS);
     }
 
-    /** A switch on a String compares its cached hash, then equals: no allocation. */
+    /** List.indexOf compares with equals along the list: no allocation. */
     private static int methodIndex(String method) {
-        if (method == null) {
-            return METHOD_LABELS.length - 1;
-        }
-        return switch (method) {
-            case "GET" -> 0;
-            case "HEAD" -> 1;
-            case "POST" -> 2;
-            case "PUT" -> 3;
-            case "PATCH" -> 4;
-            case "DELETE" -> 5;
-            case "OPTIONS" -> 6;
-            case "TRACE" -> 7;
-            case "CONNECT" -> 8;
-            default -> METHOD_LABELS.length - 1;
-        };
+        int i = method == null ? -1 : Metrics.METHODS.indexOf(method);
+        return i < 0 ? OTHER_METHOD : i;
     }
 
     /** Statuses seen for one (endpoint, method), with their timers at the same index. */
@@ -83,11 +69,11 @@ final class HttpTimers {
 
     private final class Endpoint {
         private final String endpoint;
-        private final AtomicReferenceArray<Statuses> byMethod = new AtomicReferenceArray<>(METHOD_LABELS.length);
+        private final AtomicReferenceArray<Statuses> byMethod = new AtomicReferenceArray<>(OTHER_METHOD + 1);
 
         Endpoint(String endpoint) {
             this.endpoint = endpoint;
-            for (int i = 0; i < METHOD_LABELS.length; i++) {
+            for (int i = 0; i <= OTHER_METHOD; i++) {
                 byMethod.setPlain(i, Statuses.NONE);
             }
         }
@@ -103,7 +89,7 @@ final class HttpTimers {
             if (t == null) {
                 t = Timer.builder("http.request.duration")
                         .description("HTTP request latency by route template")
-                        .tag("method", METHOD_LABELS[method])
+                        .tag("method", method == OTHER_METHOD ? Metrics.OTHER : Metrics.METHODS.get(method))
                         .tag("endpoint", endpoint)
                         .tag("status", status == OTHER_STATUS ? Metrics.OTHER : Integer.toString(status))
                         .register(registry);

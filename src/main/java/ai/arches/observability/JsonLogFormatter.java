@@ -39,7 +39,8 @@ public final class JsonLogFormatter extends Formatter {
         return sb.append("}\n").toString();
     }
 
-    private static void field(StringBuilder sb, String name, String value) {
+    /** {@code ,"name":"value"} (escaped), or {@code ,"name":null}. */
+    static void field(StringBuilder sb, String name, String value) {
         sb.append(",\"").append(escape(name)).append("\":");
         if (value == null) {
             sb.append("null");

@@ -1,7 +1,7 @@
 package ai.arches.observability;
 
 import java.time.Duration;
-import java.util.Set;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -32,8 +32,8 @@ public final class Metrics implements AutoCloseable {
     };
 
     /** RFC 9110's methods plus PATCH; any other token shares {@link #OTHER}. */
-    public static final Set<String> METHODS =
-            Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
+    public static final List<String> METHODS =
+            List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
     public static final String OTHER = "other";
 
     private final PrometheusMeterRegistry registry;

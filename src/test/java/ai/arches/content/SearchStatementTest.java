@@ -44,7 +44,7 @@ class SearchStatementTest {
             for (int i = 0; i < 3; i++) {
                 assertThat(store.nearest(h, org, vector, SearchRequest.Filters.NONE, null, 10, true).result()).isEmpty();
                 assertThat(store.nearestPage(h, org, vector, SearchRequest.Filters.NONE, 10, false, 5, -2.0)
-                        .result().matches()).isEmpty();
+                        .result()).isEmpty();
             }
             List<String> types = h.createQuery("SELECT parameter_types::text FROM pg_prepared_statements "
                     + "WHERE statement LIKE '%content_passages%embedding%' AND statement NOT LIKE '%pg_prepared_statements%'").mapTo(String.class).list();
