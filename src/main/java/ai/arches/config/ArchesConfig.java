@@ -8,7 +8,8 @@ import java.util.logging.Level;
  * immutable afterwards. Each record mirrors one section of {@code arches.yaml}.
  */
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
-                           Auth auth, Log log, Embedding embedding, Search search, Metrics metrics) {
+                           Auth auth, Log log, Embedding embedding, Search search, Metrics metrics,
+                           Workflows workflows) {
 
     /**
      * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
@@ -86,4 +87,27 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
     public record Hnsw(int m, int efConstruction, int efSearch) {}
 
     public record IvfFlat(int lists, int probes) {}
+
+    /**
+     * The run executor. {@code workers}: steps this node runs at once (0: it runs none);
+     * {@code maxRunningPerOrg}: steps of one organization running at once across all nodes;
+     * {@code maxQueuedPerOrg}: runs of one organization waiting to start (429 beyond it);
+     * {@code lease}: a claimed step not renewed for this long is run again by another node.
+     */
+    public record Workflows(int workers, int maxRunningPerOrg, int maxQueuedPerOrg, Duration lease,
+                            Duration pollInterval, Duration defaultStepTimeout, Http http, Summarize summarize) {}
+
+    /** The {@code http} tool: addresses in {@code allow} are reachable even if private or loopback. */
+    public record Http(java.util.List<Cidr> allow, Duration timeout, long maxResponseBytes) {
+        public Http {
+            allow = java.util.List.copyOf(allow);
+        }
+    }
+
+    /** The {@code summarize} tool: empty {@code url} means extractive summaries, in process. */
+    public record Summarize(String url, String model, String apiKey, Duration timeout) {
+        public boolean remote() {
+            return !url.isBlank();
+        }
+    }
 }

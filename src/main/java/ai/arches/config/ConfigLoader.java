@@ -168,7 +168,28 @@ public final class ConfigLoader {
                 password, integer("auth.access_token_cache", 0, 100_000_000),
                 duration("auth.api_key_last_used_interval", Duration.ofMillis(10), Duration.ofHours(1)));
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
-        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics());
+        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics(),
+                workflows());
+    }
+
+    private ArchesConfig.Workflows workflows() {
+        String url = string("workflows.summarize.url", true).replaceAll("/+$", "");
+        if (!url.isEmpty() && !url.startsWith("http://") && !url.startsWith("https://")) {
+            throw new ConfigException("workflows.summarize.url", "must be empty or start with http:// or https://");
+        }
+        return new ArchesConfig.Workflows(
+                integer("workflows.workers", 0, 10_000),
+                integer("workflows.max_running_per_org", 1, 10_000),
+                integer("workflows.max_queued_per_org", 1, 10_000_000),
+                duration("workflows.lease", Duration.ofSeconds(1), Duration.ofHours(1)),
+                duration("workflows.poll_interval", Duration.ofMillis(10), Duration.ofMinutes(10)),
+                duration("workflows.default_step_timeout", Duration.ofMillis(10), Duration.ofHours(24)),
+                new ArchesConfig.Http(cidrs("workflows.http.allow"),
+                        duration("workflows.http.timeout", Duration.ofMillis(10), Duration.ofMinutes(10)),
+                        size("workflows.http.max_response_bytes", 1024, 256L << 20)),
+                new ArchesConfig.Summarize(url, string("workflows.summarize.model", true),
+                        string("workflows.summarize.api_key", true),
+                        duration("workflows.summarize.timeout", Duration.ofMillis(10), Duration.ofMinutes(10))));
     }
 
     private ArchesConfig.Metrics metrics() {

@@ -17,7 +17,8 @@ final class Secrets {
 
     /** Settings whose values are never printed, in whole or in part. */
     static final List<String> KEYS =
-            List.of("database.password", "auth.token_secret", "embedding.openai.api_key", "metrics.token");
+            List.of("database.password", "auth.token_secret", "embedding.openai.api_key", "metrics.token",
+                    "workflows.summarize.api_key");
 
     /** The secret values, and the passwords inside the URLs, raw and decoded. */
     static List<String> in(Map<String, String> values) {
