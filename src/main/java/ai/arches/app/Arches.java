@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -20,9 +21,12 @@ import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
 import ai.arches.auth.AuthRoutes;
 import ai.arches.auth.Guard;
+import ai.arches.auth.Principal;
+import ai.arches.auth.Role;
 import ai.arches.auth.Tokens;
 import ai.arches.cache.Caches;
 import ai.arches.common.Cursors;
+import ai.arches.common.NotFoundException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.config.Cidr;
 import ai.arches.content.ContentRoutes;
@@ -48,12 +52,17 @@ import ai.arches.observability.AccessLog;
 import ai.arches.observability.Metrics;
 import ai.arches.observability.OpsRoutes;
 import ai.arches.observability.RequestObserver;
+import ai.arches.organizations.Access;
 import ai.arches.organizations.OrgGuard;
 import ai.arches.organizations.OrganizationRoutes;
 import ai.arches.ratelimit.RateLimiter;
 import ai.arches.organizations.Organizations;
+import ai.arches.workflows.Executor;
+import ai.arches.workflows.RunRoutes;
+import ai.arches.workflows.Runs;
 import ai.arches.workflows.WorkflowRoutes;
 import ai.arches.workflows.Workflows;
+import ai.arches.workflows.tools.Toolbox;
 
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.Status;
@@ -84,9 +93,10 @@ public final class Arches implements AutoCloseable {
     private final List<ApiRouter.Route> routes;
     private final List<AutoCloseable> background;
     private final VectorIndex vectorIndex;
+    private final Executor executor;
 
     private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes,
-                   List<AutoCloseable> background, VectorIndex vectorIndex) {
+                   List<AutoCloseable> background, VectorIndex vectorIndex, Executor executor) {
         this.metrics = metrics;
         this.db = db;
         this.caches = caches;
@@ -94,6 +104,7 @@ public final class Arches implements AutoCloseable {
         this.routes = routes;
         this.background = background;
         this.vectorIndex = vectorIndex;
+        this.executor = executor;
     }
 
     public static Arches start(ArchesConfig cfg, Clock clock) {
@@ -141,7 +152,13 @@ public final class Arches implements AutoCloseable {
             Search search = new Search(db, embedder, caches, cfg.search(), cfg.server().maxPageBytes());
             background.add(search);
             background.add(new EmbeddingWorker(contents, embedder, passages, cfg.embedding(), metrics.registry()));
-            Workflows workflows = new Workflows(db, cursors, clock);
+            Toolbox toolbox = new Toolbox(contents, search, passages, cfg.workflows(), Json.MAPPER);
+            background.add(toolbox);
+            Workflows workflows = new Workflows(db, cursors, clock, toolbox);
+            Executor executor = new Executor(db, toolbox, cfg.workflows(), cfg.database(), clock,
+                    (org, by) -> runAccess(orgs, org, by), metrics.registry());
+            background.add(executor); // closed before the toolbox and the pool its steps use
+            Runs runs = new Runs(db, executor, cursors, clock, cfg.workflows());
 
             Map<String, Supplier<OpsRoutes.Health>> checks = new LinkedHashMap<>();
             Duration pingTimeout = Duration.ofSeconds(2);
@@ -180,6 +197,7 @@ public final class Arches implements AutoCloseable {
             new SearchRoutes(search, orgGuard, io).register(router, API_BASE);
             new OrganizationRoutes(orgs, guard, orgGuard, apiKeys, cursors, io, clock).register(router, API_BASE);
             new WorkflowRoutes(workflows, orgGuard, io).register(router, API_BASE);
+            new RunRoutes(runs, orgGuard, io).register(router, API_BASE);
             Problems.register(routing, io, router);
 
             WebServer server = WebServer.builder()
@@ -212,7 +230,7 @@ public final class Arches implements AutoCloseable {
                     .routing(routing)
                     .build()
                     .start();
-            return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex);
+            return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex, executor);
         } catch (RuntimeException e) {
             closeAll(background);
             if (caches != null) {
@@ -241,6 +259,11 @@ public final class Arches implements AutoCloseable {
         return routes;
     }
 
+    /** This node's workflow executor (tests stop it as if the node were killed). */
+    public Executor executor() {
+        return executor;
+    }
+
     /** The passage vector index, built in the background at start-up. */
     public VectorIndex vectorIndex() {
         return vectorIndex;
@@ -264,6 +287,16 @@ public final class Arches implements AutoCloseable {
                 LOG.log(java.util.logging.Level.WARNING, "closing " + c.getClass().getSimpleName() + " failed", e);
             }
         }
+    }
+
+    /**
+     * The rights a run's steps act with: its organization, as the member who started it (or as
+     * the API key that did), never above member, whatever the starter's role.
+     */
+    private static Access runAccess(Organizations orgs, UUID org, UUID startedBy) {
+        Principal p = startedBy != null ? new Principal.User(startedBy, null)
+                : new Principal.ApiKey(null, org, Role.MEMBER, null);
+        return orgs.onBehalf(org, p, Role.MEMBER).orElseThrow(() -> new NotFoundException("organization not found"));
     }
 
     private static byte[] secret(ArchesConfig.Auth auth) {

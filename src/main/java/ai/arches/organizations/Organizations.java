@@ -88,6 +88,17 @@ public final class Organizations {
         return new Access(withRole, role, principal);
     }
 
+    /**
+     * Access for work a member started and the platform carries on in the background (a workflow
+     * run's steps): the organization as stored, acting for {@code principal} with {@code role}.
+     * Empty when the organization no longer exists.
+     */
+    public Optional<Access> onBehalf(UUID orgId, Principal principal, Role role) {
+        return byId.get(orgId.toString(), () -> db.withHandle(h -> store.byId(h, orgId)))
+                .map(org -> new Access(new Organization(org.id(), org.name(), org.slug(), role, org.createdAt(),
+                        org.updatedAt()), role, principal));
+    }
+
     public Organization create(UUID owner, String name, String slug) {
         checkSlugNotUuid(slug);
         Instant now = now();

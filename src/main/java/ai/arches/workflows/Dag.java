@@ -22,7 +22,11 @@ final class Dag {
     private Dag() {}
 
     static void check(Definition d) {
-        List<FieldError> problems = problems(d);
+        fail(problems(d));
+    }
+
+    /** 422 with the problems, if there are any. */
+    static void fail(List<FieldError> problems) {
         if (!problems.isEmpty()) {
             throw new UnprocessableException(problems.size() == 1
                     ? "the workflow definition is not a valid DAG: " + problems.getFirst().message()
@@ -67,6 +71,26 @@ final class Dag {
         findCycle(out).ifPresent(cycle -> problems.add(new FieldError("definition.edges",
                 "cycle: " + String.join(" -> ", cycle.stream().map(ids::get).toList()))));
         return problems;
+    }
+
+    /** Every node's transitive predecessors (the nodes that finish before it starts); the graph must be a DAG. */
+    static Map<String, Set<String>> ancestors(Definition d) {
+        Map<String, List<String>> pred = new HashMap<>();
+        d.nodes().forEach(n -> pred.put(n.id(), new ArrayList<>()));
+        d.edges().forEach(e -> pred.get(e.to()).add(e.from()));
+        Map<String, Set<String>> out = new HashMap<>();
+        for (Node n : d.nodes()) {
+            Set<String> seen = new HashSet<>();
+            Deque<String> todo = new ArrayDeque<>(pred.get(n.id()));
+            while (!todo.isEmpty()) {
+                String p = todo.pop();
+                if (seen.add(p)) {
+                    todo.addAll(pred.get(p));
+                }
+            }
+            out.put(n.id(), seen);
+        }
+        return out;
     }
 
     /**

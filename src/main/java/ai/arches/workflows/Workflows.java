@@ -3,16 +3,24 @@ package ai.arches.workflows;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 import ai.arches.common.Cursors;
+import ai.arches.common.FieldError;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
 import ai.arches.common.Page;
 import ai.arches.db.Database;
 import ai.arches.http.Json;
 import ai.arches.organizations.Access;
+import ai.arches.workflows.tools.Toolbox;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Workflow definitions of an organization: the public entry type of the feature. Every
@@ -29,16 +37,18 @@ public final class Workflows {
     private final Cursors cursors;
     private final Clock clock;
     private final WorkflowStore store = new WorkflowStore();
+    private final Toolbox toolbox;
 
-    public Workflows(Database db, Cursors cursors, Clock clock) {
+    public Workflows(Database db, Cursors cursors, Clock clock, Toolbox toolbox) {
         this.db = db;
         this.cursors = cursors;
         this.clock = clock;
+        this.toolbox = toolbox;
     }
 
     /** A new workflow, in draft. */
     public Workflow create(Access access, String name, String description, Definition definition) {
-        Dag.check(definition);
+        check(definition);
         Instant now = now();
         Workflow w = new Workflow(Ids.newId(), access.organizationId(), name, description, definition,
                 WorkflowStatus.DRAFT.wire(), access.userId(), now, now);
@@ -67,7 +77,7 @@ public final class Workflows {
     }
 
     public Workflow update(Access access, UUID id, Changes changes) {
-        changes.definition().ifPresent(Dag::check);
+        changes.definition().ifPresent(this::check);
         Instant now = now();
         return db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
                 .orElseThrow(Workflows::notFound);
@@ -77,6 +87,40 @@ public final class Workflows {
         if (!db.withHandle(h -> store.delete(h, access.organizationId(), id))) {
             throw notFound();
         }
+    }
+
+    /**
+     * What makes a definition runnable, all problems at once (422): a DAG; a known tool with a
+     * sound config on every tool node; sound retry and timeout settings; and templates that read
+     * only steps that finish before their node starts.
+     */
+    private void check(Definition d) {
+        List<FieldError> problems = new ArrayList<>(Dag.problems(d));
+        Map<String, Set<String>> before = problems.isEmpty() ? Dag.ancestors(d) : Map.of();
+        for (int i = 0; i < d.nodes().size(); i++) {
+            Node n = d.nodes().get(i);
+            String at = "definition.nodes[" + i + "]";
+            ObjectNode config = n.config() == null ? Json.MAPPER.createObjectNode() : n.config();
+            if ("tool".equals(n.type())) {
+                if (n.tool() == null) {
+                    problems.add(new FieldError(at + ".tool", "is required for a node of type tool (one of "
+                            + String.join(", ", toolbox.names()) + ")"));
+                } else {
+                    problems.addAll(toolbox.check(n.tool(), config, at));
+                }
+            }
+            problems.addAll(StepPolicy.check(config, at + ".config"));
+            Set<String> earlier = before.get(n.id());
+            if (earlier != null) {
+                for (String ref : Templates.stepsReferenced(config)) {
+                    if (!earlier.contains(ref)) {
+                        problems.add(new FieldError(at + ".config", "a template reads step '" + ref
+                                + "', which does not finish before this node starts (add an edge path from it)"));
+                    }
+                }
+            }
+        }
+        Dag.fail(problems);
     }
 
     private Instant now() {

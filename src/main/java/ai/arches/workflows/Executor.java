@@ -1,0 +1,470 @@
+package ai.arches.workflows;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import ai.arches.config.ArchesConfig;
+import ai.arches.db.Database;
+import ai.arches.db.PgListener;
+import ai.arches.organizations.Access;
+import ai.arches.workflows.tools.Toolbox;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * Runs workflow steps on this node: a dispatcher claims due steps from PostgreSQL (oldest first,
+ * {@code FOR UPDATE SKIP LOCKED}, at most {@code max_running_per_org} running per organization
+ * across all nodes) whenever one of {@code workers} slots is free, and each claimed step runs on
+ * a virtual thread of its own ({@link StepRun}). New work wakes the dispatcher at once: a run
+ * started here directly, one started elsewhere through NOTIFY; a retry's backoff end through a
+ * timer; anything missed by the poll every {@code poll_interval}.
+ *
+ * <p>Claims carry a lease that a heartbeat renews every lease/3; every node reaps steps whose
+ * lease ran out (their node died) and queues them again, so a killed node loses no work. A
+ * cancelled or failed run stops its running steps on whichever node runs them (NOTIFY "c:run").
+ */
+public final class Executor implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Executor.class.getName());
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    private static final int REAP_BATCH = 100;
+
+    /** What a claim hands a step's thread: its run as claimed (input, earlier outputs) and its attempt. */
+    record Claimed(RunState run, String nodeId, int attempt, Instant readyAt) {}
+
+    private final Database db;
+    private final RunStore store;
+    private final Toolbox toolbox;
+    private final ArchesConfig.Workflows cfg;
+    private final Clock clock;
+    /** (organization, the user who started the run or null) to the rights its steps act with. */
+    private final BiFunction<UUID, UUID, Access> access;
+    private final UUID owner = UUID.randomUUID();
+    /** Definitions never change under a run, so a node parses each once. */
+    private final Cache<UUID, RunGraph> graphs = Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Steps running on this node by "run:node". */
+    private final Map<String, StepRun> live = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Semaphore wake = new Semaphore(0);
+    /** Stream readers waiting for a run's next events. */
+    private final Map<UUID, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
+    /** The earliest retry this node scheduled (epoch ms; Long.MAX_VALUE: none). */
+    private final AtomicLong nextRetry = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong queueDepth = new AtomicLong();
+    private final Counter started;
+    private final Map<RunStatus, Counter> finished = new LinkedHashMap<>();
+    private final Timer enqueueToStart;
+    private final MeterRegistry registry;
+    private final List<Thread> threads = new ArrayList<>();
+    private final PgListener listener;
+    private volatile boolean stopping;
+    private volatile boolean halted;
+
+    public Executor(Database db, Toolbox toolbox, ArchesConfig.Workflows cfg, ArchesConfig.Database dbCfg, Clock clock,
+                    BiFunction<UUID, UUID, Access> access, MeterRegistry registry) {
+        this.db = db;
+        this.store = new RunStore();
+        this.toolbox = toolbox;
+        this.cfg = cfg;
+        this.clock = clock;
+        this.access = access;
+        this.registry = registry;
+        this.started = Counter.builder("workflow_runs_started").description("Workflow runs started (queued)")
+                .register(registry);
+        for (RunStatus s : RunStatus.values()) {
+            if (s.terminal()) {
+                finished.put(s, Counter.builder("workflow_runs_finished").tag("status", s.wire())
+                        .description("Workflow runs finished, by final status").register(registry));
+            }
+        }
+        this.enqueueToStart = Timer.builder("workflow_enqueue_to_start_seconds")
+                .description("From a step falling due (its run queued, its predecessors done, its backoff over) "
+                        + "to its claim").publishPercentileHistogram().register(registry);
+        Gauge.builder("workflow_queue_depth", queueDepth, AtomicLong::get)
+                .description("Steps due and waiting for a worker, across all nodes").register(registry);
+        Gauge.builder("workflow_steps_running", inFlight, AtomicInteger::get)
+                .description("Steps running on this node").register(registry);
+        this.listener = new PgListener(dbCfg, RunStore.CHANNEL, this::onNotification, this::wake);
+        if (cfg.workers() > 0) {
+            threads.add(Thread.ofVirtual().name("workflow-dispatcher").start(this::dispatch));
+            threads.add(Thread.ofVirtual().name("workflow-heartbeat").start(this::heartbeat));
+        }
+        threads.add(Thread.ofVirtual().name("workflow-reaper").start(this::reap));
+    }
+
+    /** Something new may be due: look now rather than at the next poll. */
+    void wake() {
+        wake.release();
+    }
+
+    void runStarted() {
+        started.increment();
+        wake();
+    }
+
+    /** Completes once the run has events after the ones a reader has seen (or at a timeout the reader chooses). */
+    CompletableFuture<Void> watch(UUID runId) {
+        return watchers.computeIfAbsent(runId, k -> new CompletableFuture<>());
+    }
+
+    void changed(UUID runId) {
+        CompletableFuture<Void> f = watchers.remove(runId);
+        if (f != null) {
+            f.complete(null);
+        }
+    }
+
+    RunStore store() {
+        return store;
+    }
+
+    RunGraph graph(UUID runId) {
+        return graphs.getIfPresent(runId);
+    }
+
+    /** After a move committed: wake readers, stop interrupted steps here, count finished runs. */
+    void moved(RunState run, RunStatus before, Set<String> interrupted) {
+        changed(run.id);
+        interruptLocal(run.id, interrupted);
+        if (!before.terminal() && run.status.terminal()) {
+            finished.get(run.status).increment();
+        }
+    }
+
+    /** This node's running steps of the run, or those named, are told to stop (their run ended). */
+    private void interruptLocal(UUID runId, Set<String> nodes) {
+        String prefix = runId + ":";
+        live.forEach((key, step) -> {
+            if (key.startsWith(prefix) && (nodes == null || nodes.contains(key.substring(prefix.length())))) {
+                step.stop();
+            }
+        });
+    }
+
+    private void onNotification(String payload) {
+        if (payload.equals("w")) {
+            wake();
+        } else if (payload.startsWith("e:")) {
+            changed(UUID.fromString(payload.substring(2)));
+        } else if (payload.startsWith("c:")) {
+            interruptLocal(UUID.fromString(payload.substring(2)), null);
+        }
+    }
+
+    private void dispatch() {
+        long errorBackoff = 100;
+        while (!stopping) {
+            int free = cfg.workers() - inFlight.get();
+            int claimed = 0;
+            boolean contended = false;
+            if (free > 0) {
+                try {
+                    var round = claim(free);
+                    claimed = round.claimed().size();
+                    contended = round.contended();
+                    round.claimed().forEach(this::launch);
+                    errorBackoff = 100;
+                } catch (RuntimeException e) {
+                    if (stopping) {
+                        return;
+                    }
+                    LOG.log(Level.WARNING, "workflows: claiming steps failed; retrying in " + errorBackoff + " ms", e);
+                    pause(errorBackoff);
+                    errorBackoff = Math.min(5000, errorBackoff * 2);
+                    continue;
+                }
+            }
+            if (free > 0 && claimed == free) {
+                continue; // there may be more
+            }
+            long wait = contended ? 10 : cfg.pollInterval().toMillis();
+            long retryIn = nextRetry.get() - clock.millis();
+            if (nextRetry.get() != Long.MAX_VALUE) {
+                if (retryIn <= 0) {
+                    nextRetry.set(Long.MAX_VALUE);
+                    wait = 0;
+                } else {
+                    wait = Math.min(wait, retryIn);
+                }
+            }
+            pause(wait);
+        }
+    }
+
+    private void pause(long ms) {
+        try {
+            if (ms > 0 && wake.tryAcquire(ms, TimeUnit.MILLISECONDS)) {
+                wake.drainPermits();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping = true;
+        }
+    }
+
+    private record Round(List<Claimed> claimed, boolean contended) {}
+
+    /** One claim transaction: up to {@code free} due steps, each organization within its limit. */
+    private Round claim(int free) {
+        List<RunState> touched = new ArrayList<>();
+        Round round = db.inTransaction(h -> {
+            Instant now = now();
+            var candidates = store.due(h, now, free, cfg.maxRunningPerOrg());
+            if (candidates.isEmpty()) {
+                return new Round(List.of(), false);
+            }
+            Set<UUID> runIds = new LinkedHashSet<>();
+            candidates.forEach(c -> runIds.add(c.runId()));
+            Map<UUID, RunState> runs = store.lock(h, runIds, true, graphs::getIfPresent);
+            runs.values().forEach(r -> graphs.put(r.id, r.graph));
+            Set<UUID> orgs = new LinkedHashSet<>();
+            candidates.stream().filter(c -> runs.containsKey(c.runId())).forEach(c -> orgs.add(c.organizationId()));
+            List<UUID> lockedOrgs = orgs.isEmpty() ? List.of() : store.lockOrganizations(h, orgs);
+            Map<UUID, Integer> running = lockedOrgs.isEmpty() ? Map.of() : new LinkedHashMap<>(store.running(h, lockedOrgs));
+            boolean contended = runs.size() < runIds.size() || lockedOrgs.size() < orgs.size();
+            List<Claimed> out = new ArrayList<>();
+            Instant leaseUntil = now.plus(cfg.lease());
+            for (var c : candidates) {
+                RunState run = runs.get(c.runId());
+                if (run == null || !lockedOrgs.contains(c.organizationId())) {
+                    continue;
+                }
+                int n = running.getOrDefault(c.organizationId(), 0);
+                RunState.StepState s = run.steps.get(c.nodeId());
+                if (n >= cfg.maxRunningPerOrg() || s == null || s.status != StepStatus.PENDING || s.waiting != 0) {
+                    continue;
+                }
+                Instant readyAt = s.readyAt;
+                RunStatus before = run.status;
+                run.claim(c.nodeId(), owner, leaseUntil, now);
+                running.put(c.organizationId(), n + 1);
+                out.add(new Claimed(run, c.nodeId(), s.attempts, readyAt));
+                if (!touched.contains(run)) {
+                    touched.add(run);
+                }
+                if (before != run.status) {
+                    run.runChanged = true;
+                }
+            }
+            for (RunState run : touched) {
+                store.save(h, run, List.of("e:" + run.id));
+            }
+            return new Round(out, contended);
+        });
+        touched.forEach(r -> changed(r.id));
+        return round;
+    }
+
+    private void launch(Claimed c) {
+        inFlight.incrementAndGet();
+        if (c.readyAt() != null) {
+            enqueueToStart.record(Duration.between(c.readyAt(), now()).abs());
+        }
+        StepRun step = new StepRun(this, c, toolbox, access.apply(c.run().organizationId, c.run().createdBy), cfg.defaultStepTimeout(), clock, registry);
+        live.put(c.run().id + ":" + c.nodeId(), step);
+        Thread.ofVirtual().name("workflow-step").start(() -> {
+            try {
+                step.run();
+            } finally {
+                live.remove(c.run().id + ":" + c.nodeId(), step);
+                inFlight.decrementAndGet();
+                wake();
+            }
+        });
+    }
+
+    /** Records an attempt's end under the run's lock, unless the step is no longer this attempt's. */
+    void finish(Claimed c, StepRun.Outcome outcome) {
+        if (halted) {
+            return;
+        }
+        RunState[] moved = new RunState[1];
+        RunStatus[] before = new RunStatus[1];
+        Set<String> interrupted = new LinkedHashSet<>();
+        boolean[] due = new boolean[1];
+        Instant[] retryAt = new Instant[1];
+        db.inTransaction(h -> {
+            RunState run = store.lock(h, Set.of(c.run().id), false, graphs::getIfPresent).get(c.run().id);
+            if (run == null || !run.holds(c.nodeId(), owner, c.attempt())) {
+                return null; // cancelled, failed by another branch, or reclaimed after a lost lease
+            }
+            Instant now = now();
+            before[0] = run.status;
+            List<String> notes = new ArrayList<>(List.of("e:" + run.id));
+            switch (outcome) {
+                case StepRun.Outcome.Succeeded s -> due[0] = !run.succeed(c.nodeId(), s.output(), now).isEmpty();
+                case StepRun.Outcome.Failed f -> {
+                    long backoff = f.retryable() ? f.policy().backoffMs(c.attempt()) : -1;
+                    retryAt[0] = backoff >= 0 ? now.plusMillis(backoff) : null;
+                    interrupted.addAll(run.fail(c.nodeId(), f.message(), retryAt[0], now));
+                }
+                case StepRun.Outcome.Released r -> {
+                    run.reclaim(c.nodeId(), now);
+                    due[0] = true;
+                }
+            }
+            if (due[0]) {
+                notes.add("w");
+            }
+            if (!interrupted.isEmpty()) {
+                notes.add("c:" + run.id);
+            }
+            store.save(h, run, notes);
+            moved[0] = run;
+            return null;
+        });
+        if (moved[0] == null) {
+            return;
+        }
+        moved(moved[0], before[0], interrupted);
+        if (due[0]) {
+            wake();
+        }
+        if (retryAt[0] != null) {
+            long at = retryAt[0].toEpochMilli();
+            nextRetry.accumulateAndGet(at, Math::min);
+            wake();
+        }
+    }
+
+    private void heartbeat() {
+        long every = Math.max(100, cfg.lease().toMillis() / 3);
+        while (!stopping) {
+            sleep(every);
+            if (stopping) {
+                return;
+            }
+            if (!live.isEmpty()) {
+                try {
+                    db.withHandle(h -> store.renew(h, owner, now().plus(cfg.lease())));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "workflows: renewing leases failed", e);
+                }
+            }
+        }
+    }
+
+    /** Every node: queues again the steps of nodes that stopped renewing, and refreshes the depth gauge. */
+    private void reap() {
+        long every = Math.max(100, Math.min(cfg.lease().toMillis() / 2, 5000));
+        while (!stopping) {
+            sleep(every);
+            if (stopping) {
+                return;
+            }
+            try {
+                queueDepth.set(db.withHandle(h -> store.dueCount(h, now())));
+                for (UUID id : db.withHandle(h -> store.expired(h, now(), REAP_BATCH))) {
+                    reclaimExpired(id);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "workflows: reaping expired leases failed", e);
+            }
+        }
+    }
+
+    private void reclaimExpired(UUID id) {
+        RunState moved = db.inTransaction(h -> {
+            RunState run = store.lock(h, Set.of(id), true, graphs::getIfPresent).get(id);
+            if (run == null) {
+                return null;
+            }
+            Instant now = now();
+            boolean any = false;
+            for (RunState.StepState s : run.steps.values()) {
+                if (s.status == StepStatus.RUNNING && s.leaseUntil != null && s.leaseUntil.isBefore(now)) {
+                    LOG.info("workflows: step " + s.nodeId + " of run " + id + " lost its node's lease; queued again");
+                    run.reclaim(s.nodeId, now);
+                    any = true;
+                }
+            }
+            if (!any) {
+                return null;
+            }
+            store.save(h, run, List.of("e:" + id, "w"));
+            return run;
+        });
+        if (moved != null) {
+            changed(id);
+            wake();
+        }
+    }
+
+    private void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            stopping = true;
+        }
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /**
+     * Stops as if the process were killed (tests): nothing more is written, leases are not given
+     * back, running steps are abandoned; another node must reap them.
+     */
+    void halt() {
+        halted = true;
+        stopping = true;
+        threads.forEach(Thread::interrupt);
+        live.values().forEach(StepRun::stop);
+        listener.close();
+    }
+
+    /**
+     * Stops claiming, lets running steps finish for a grace period, then stops the rest and gives
+     * them back at once (another node runs them again without waiting for their lease).
+     */
+    @Override
+    public void close() {
+        if (halted) {
+            return;
+        }
+        stopping = true;
+        threads.forEach(Thread::interrupt);
+        long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
+        while (!live.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        live.values().forEach(StepRun::release);
+        long releaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!live.isEmpty() && System.nanoTime() < releaseDeadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        listener.close();
+        watchers.values().forEach(f -> f.complete(null));
+    }
+}

@@ -1,0 +1,373 @@
+package ai.arches.workflows;
+
+import java.io.UncheckedIOException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+
+import ai.arches.common.Cursors;
+import ai.arches.db.Database;
+import ai.arches.db.Keyset;
+import ai.arches.db.Rows;
+import ai.arches.http.Json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * SQL for runs, steps and their events. Client reads are scoped by organization; the executor's
+ * statements work across organizations by run id (it serves all of them). A run changes only
+ * under its row lock ({@link #lock}), and each change is written by one statement ({@link #save}).
+ */
+final class RunStore {
+    /** NOTIFY channel: "w" new due work, "e:&lt;run&gt;" new events, "c:&lt;run&gt;" stop the run's running steps. */
+    static final String CHANNEL = "arches_workflows";
+    /** First key of the advisory locks that serialize claims per organization (the concurrency limit). */
+    private static final int ORG_LOCK_SPACE = 0x57464c57;
+
+    private static final String RUN_COLUMNS = "r.id, r.organization_id, r.workflow_id, r.status, r.input, r.output, "
+            + "r.error, r.created_by, r.created_at, r.started_at, r.finished_at, r.updated_at, r.event_seq";
+    private static final String STEP_COLUMNS = "s.node_id, s.ordinal, s.tool, s.status AS step_status, s.waiting, "
+            + "s.ready_at, s.attempts, s.lease_owner, s.lease_until, s.started_at AS step_started_at, "
+            + "s.finished_at AS step_finished_at, s.output AS step_output, s.error AS step_error";
+
+    record Candidate(UUID runId, String nodeId, UUID organizationId) {}
+
+    record StoredEvent(long seq, String type, String data) {}
+
+    /**
+     * Inserts a new run with its steps and first event, unless the organization already has
+     * {@code maxQueued} runs waiting to start; false then (nothing written).
+     */
+    boolean insert(Handle h, RunState r, Definition definition, int maxQueued) {
+        ArrayNode steps = Json.MAPPER.createArrayNode();
+        for (RunState.StepState s : r.steps.values()) {
+            ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("ordinal", s.ordinal).put("tool", s.tool)
+                    .put("waiting", s.waiting);
+            if (s.readyAt != null) {
+                o.put("ready_at", s.readyAt.toString());
+            }
+        }
+        return h.createQuery("""
+                        WITH cap AS (SELECT count(*) AS queued FROM workflow_runs
+                                     WHERE organization_id = :org AND status = 'queued'),
+                        r AS (INSERT INTO workflow_runs (id, organization_id, workflow_id, status, input, definition,
+                                                         created_by, created_at, updated_at, event_seq, progress)
+                              SELECT :id, :org, :workflow, 'queued', CAST(:input AS jsonb), CAST(:definition AS jsonb),
+                                     :by, :at, :at, :seq, 0
+                              FROM cap WHERE cap.queued < :maxQueued
+                              RETURNING id),
+                        s AS (INSERT INTO workflow_steps (run_id, node_id, organization_id, ordinal, tool, waiting, ready_at)
+                              SELECT r.id, x.node_id, :org, x.ordinal, x.tool, x.waiting, x.ready_at
+                              FROM r, jsonb_to_recordset(CAST(:steps AS jsonb))
+                                      AS x(node_id text, ordinal int, tool text, waiting int, ready_at timestamptz)),
+                        e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
+                              SELECT r.id, x.seq, x.type, x.data, :at
+                              FROM r, jsonb_to_recordset(CAST(:events AS jsonb)) AS x(seq bigint, type text, data jsonb))
+                        SELECT count(*) FROM (SELECT pg_notify(:channel, 'w') FROM r) n""")
+                .define(Database.QUERY_TYPE, "runs.insert")
+                .bind("id", r.id).bind("org", r.organizationId).bind("workflow", r.workflowId)
+                .bind("input", text(r.input)).bind("definition", text(definition)).bind("by", r.createdBy)
+                .bind("at", r.createdAt).bind("seq", r.eventSeq).bind("maxQueued", maxQueued)
+                .bind("steps", text(steps)).bind("events", events(r)).bind("channel", CHANNEL)
+                .mapTo(Long.class).one() == 1;
+    }
+
+    /**
+     * The runs with their steps, each run's row locked for this transaction; with
+     * {@code skipLocked}, runs another transaction holds are left out instead of waited for.
+     */
+    Map<UUID, RunState> lock(Handle h, Set<UUID> ids, boolean skipLocked, Function<UUID, RunGraph> graphs) {
+        return load(h, "SELECT " + RUN_COLUMNS + ", r.definition, " + STEP_COLUMNS
+                + " FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id WHERE r.id = ANY(:ids)"
+                + " ORDER BY r.id, s.ordinal FOR UPDATE OF r" + (skipLocked ? " SKIP LOCKED" : ""),
+                "runs.lock", null, ids, graphs);
+    }
+
+    /** One run of an organization with its steps, as clients read it. */
+    Optional<RunState> get(Handle h, UUID org, UUID id) {
+        return load(h, "SELECT " + RUN_COLUMNS + ", NULL AS definition, " + STEP_COLUMNS
+                + " FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id"
+                + " WHERE r.id = ANY(:ids) AND r.organization_id = :org ORDER BY s.ordinal",
+                "runs.get", org, Set.of(id), null).values().stream().findFirst();
+    }
+
+    /** Whether the organization has this run (the event stream checks before it starts). */
+    boolean exists(Handle h, UUID org, UUID id) {
+        return h.createQuery("SELECT EXISTS (SELECT 1 FROM workflow_runs WHERE id = :id AND organization_id = :org)")
+                .define(Database.QUERY_TYPE, "runs.exists")
+                .bind("id", id).bind("org", org).mapTo(Boolean.class).one();
+    }
+
+    Optional<Long> finalEvent(Handle h, UUID id) {
+        return h.createQuery("SELECT event_seq FROM workflow_runs WHERE id = :id "
+                        + "AND status IN ('succeeded', 'failed', 'cancelled')")
+                .define(Database.QUERY_TYPE, "runs.final_event")
+                .bind("id", id).mapTo(Long.class).findOne();
+    }
+
+    /** Writes what a move changed: the steps, the run, the events, and the notifications, in one statement. */
+    void save(Handle h, RunState r, List<String> notes) {
+        ArrayNode steps = Json.MAPPER.createArrayNode();
+        for (String node : r.changed) {
+            RunState.StepState s = r.steps.get(node);
+            ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("status", s.status.wire())
+                    .put("waiting", s.waiting).put("attempts", s.attempts);
+            putIf(o, "ready_at", s.readyAt);
+            putIf(o, "lease_owner", s.leaseOwner);
+            putIf(o, "lease_until", s.leaseUntil);
+            putIf(o, "started_at", s.startedAt);
+            putIf(o, "finished_at", s.finishedAt);
+            if (s.output != null) {
+                o.set("output", s.output);
+            }
+            if (s.error != null) {
+                o.put("error", s.error);
+            }
+        }
+        h.createQuery("""
+                        WITH st AS (UPDATE workflow_steps s
+                                    SET status = x.status, waiting = x.waiting, ready_at = x.ready_at,
+                                        attempts = x.attempts, lease_owner = x.lease_owner, lease_until = x.lease_until,
+                                        started_at = x.started_at, finished_at = x.finished_at, output = x.output,
+                                        error = x.error
+                                    FROM jsonb_to_recordset(CAST(:steps AS jsonb))
+                                         AS x(node_id text, status text, waiting int, ready_at timestamptz, attempts int,
+                                              lease_owner uuid, lease_until timestamptz, started_at timestamptz,
+                                              finished_at timestamptz, output jsonb, error text)
+                                    WHERE s.run_id = :id AND s.node_id = x.node_id
+                                    RETURNING 1),
+                        r AS (UPDATE workflow_runs SET status = :status, output = CAST(:output AS jsonb), error = :error,
+                                  started_at = :startedAt, finished_at = :finishedAt, updated_at = :updatedAt,
+                                  event_seq = :seq, progress = :progress
+                              WHERE id = :id RETURNING 1),
+                        e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
+                              SELECT :id, x.seq, x.type, x.data, :updatedAt
+                              FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS x(seq bigint, type text, data jsonb)
+                              RETURNING 1)
+                        SELECT (SELECT count(*) FROM st) + (SELECT count(*) FROM r) + (SELECT count(*) FROM e)
+                               + (SELECT count(*) FROM (SELECT pg_notify(:channel, p)
+                                                        FROM unnest(CAST(:notes AS text[])) p) n)""")
+                .define(Database.QUERY_TYPE, "runs.save")
+                .bind("id", r.id).bind("steps", text(steps)).bind("status", r.status.wire())
+                .bind("output", r.output == null ? null : text(r.output)).bind("error", r.error)
+                .bind("startedAt", r.startedAt).bind("finishedAt", r.finishedAt).bind("updatedAt", r.updatedAt)
+                .bind("seq", r.eventSeq).bind("progress", r.progress()).bind("events", events(r))
+                .bind("channel", CHANNEL).bind("notes", notes.toArray(String[]::new))
+                .mapTo(Long.class).one();
+        r.changed.clear();
+        r.events.clear();
+    }
+
+    /**
+     * Due steps, oldest first, locked (others skip them), leaving out organizations that already
+     * run {@code maxRunning} steps (the exact check follows under {@link #lockOrganizations}).
+     */
+    List<Candidate> due(Handle h, Instant now, int limit, int maxRunning) {
+        return h.createQuery("""
+                        SELECT s.run_id, s.node_id, s.organization_id FROM workflow_steps s
+                        WHERE s.status = 'pending' AND s.waiting = 0 AND s.ready_at <= :now
+                          AND s.organization_id NOT IN (SELECT organization_id FROM workflow_steps
+                                                        WHERE status = 'running' GROUP BY organization_id
+                                                        HAVING count(*) >= :maxRunning)
+                        ORDER BY s.ready_at LIMIT :limit
+                        FOR UPDATE OF s SKIP LOCKED""")
+                .define(Database.QUERY_TYPE, "runs.due")
+                .bind("now", now).bind("limit", limit).bind("maxRunning", maxRunning)
+                .map((rs, ctx) -> new Candidate(Rows.uuid(rs, "run_id"), rs.getString("node_id"),
+                        Rows.uuid(rs, "organization_id")))
+                .list();
+    }
+
+    /**
+     * Takes the organizations' claim locks where free (another node claiming for one makes this
+     * node skip it this round, never wait), returning those taken.
+     */
+    List<UUID> lockOrganizations(Handle h, Set<UUID> orgs) {
+        return h.createQuery("SELECT o FROM unnest(CAST(:orgs AS uuid[])) o "
+                        + "WHERE pg_try_advisory_xact_lock(:space, hashtext(o::text)) ORDER BY o")
+                .define(Database.QUERY_TYPE, "runs.lock_orgs")
+                .bind("orgs", orgs.toArray(UUID[]::new)).bind("space", ORG_LOCK_SPACE)
+                .mapTo(UUID.class).list();
+    }
+
+    /** Steps running per organization now (a statement after the locks, so it sees their holders' commits). */
+    Map<UUID, Integer> running(Handle h, List<UUID> orgs) {
+        Map<UUID, Integer> out = new LinkedHashMap<>();
+        h.createQuery("SELECT organization_id, count(*) AS n FROM workflow_steps "
+                        + "WHERE status = 'running' AND organization_id = ANY(:orgs) GROUP BY organization_id")
+                .define(Database.QUERY_TYPE, "runs.running")
+                .bind("orgs", orgs.toArray(UUID[]::new))
+                .map((rs, ctx) -> Map.entry(Rows.uuid(rs, "organization_id"), rs.getInt("n")))
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+
+    /** Renews the leases of every step this node runs. */
+    int renew(Handle h, UUID owner, Instant until) {
+        return h.createUpdate("UPDATE workflow_steps SET lease_until = :until WHERE lease_owner = :owner AND status = 'running'")
+                .define(Database.QUERY_TYPE, "runs.renew")
+                .bind("owner", owner).bind("until", until).execute();
+    }
+
+    /** Runs with a step whose lease ran out (its node died or lost the database). */
+    List<UUID> expired(Handle h, Instant now, int limit) {
+        return h.createQuery("SELECT DISTINCT run_id FROM workflow_steps WHERE status = 'running' AND lease_until < :now "
+                        + "LIMIT :limit")
+                .define(Database.QUERY_TYPE, "runs.expired")
+                .bind("now", now).bind("limit", limit).mapTo(UUID.class).list();
+    }
+
+    /** When the next pending step falls due (a retry's backoff), if any. */
+    Optional<Instant> nextDue(Handle h) {
+        return h.createQuery("SELECT min(ready_at) AS at FROM workflow_steps WHERE status = 'pending' AND waiting = 0")
+                .define(Database.QUERY_TYPE, "runs.next_due")
+                .map((rs, ctx) -> Rows.instant(rs, "at")).findOne().flatMap(Optional::ofNullable);
+    }
+
+    long dueCount(Handle h, Instant now) {
+        return h.createQuery("SELECT count(*) FROM workflow_steps WHERE status = 'pending' AND waiting = 0 AND ready_at <= :now")
+                .define(Database.QUERY_TYPE, "runs.due_count")
+                .bind("now", now).mapTo(Long.class).one();
+    }
+
+    /** One page of an organization's runs, newest first, optionally of one workflow and one status. */
+    Keyset.Budgeted<Run> list(Handle h, UUID org, Optional<UUID> workflow, Optional<RunStatus> status,
+                              Cursors.PageRequest page, long budget) {
+        String sql = Keyset.withinBudget("SELECT id, organization_id, workflow_id, status, input, output, error, "
+                + "progress, created_by, created_at, started_at, finished_at, updated_at, "
+                + "octet_length(input::text) + coalesce(octet_length(output::text), 0) "
+                + "+ coalesce(octet_length(error), 0) AS est FROM workflow_runs WHERE organization_id = :org"
+                + (workflow.isPresent() ? " AND workflow_id = :workflow" : "")
+                + (status.isPresent() ? " AND status = :status" : "")
+                + Keyset.after(page, "created_at", "id")
+                + " ORDER BY created_at DESC, id DESC LIMIT :fetch");
+        var q = Keyset.bind(h.createQuery(sql), page).define(Database.QUERY_TYPE, "runs.list")
+                .bind("org", org).bind("budget", budget);
+        workflow.ifPresent(w -> q.bind("workflow", w));
+        status.ifPresent(s -> q.bind("status", s.wire()));
+        long[] innerRows = {0};
+        List<Run> rows = q.map((rs, ctx) -> {
+            innerRows[0] = rs.getLong("inner_rows");
+            return new Run(Rows.uuid(rs, "id"), Rows.uuid(rs, "organization_id"), Rows.uuid(rs, "workflow_id"),
+                    rs.getString("status"), json(rs.getString("input")), json(rs.getString("output")),
+                    rs.getString("error"), rs.getDouble("progress"), Rows.uuid(rs, "created_by"),
+                    Rows.instant(rs, "created_at"), Rows.instant(rs, "started_at"), Rows.instant(rs, "finished_at"),
+                    Rows.instant(rs, "updated_at"), null);
+        }).list();
+        return new Keyset.Budgeted<>(rows, rows.size() < innerRows[0]);
+    }
+
+    /** A run's events after {@code after}, in order. */
+    List<StoredEvent> events(Handle h, UUID run, long after, int limit) {
+        return h.createQuery("SELECT seq, type, data::text AS data FROM workflow_run_events "
+                        + "WHERE run_id = :run AND seq > :after ORDER BY seq LIMIT :limit")
+                .define(Database.QUERY_TYPE, "runs.events")
+                .bind("run", run).bind("after", after).bind("limit", limit)
+                .map((rs, ctx) -> new StoredEvent(rs.getLong("seq"), rs.getString("type"), rs.getString("data")))
+                .list();
+    }
+
+    private Map<UUID, RunState> load(Handle h, String sql, String name, UUID org, Set<UUID> ids,
+                                     Function<UUID, RunGraph> graphs) {
+        Map<UUID, RunState> out = new LinkedHashMap<>();
+        var q = h.createQuery(sql).define(Database.QUERY_TYPE, name).bind("ids", ids.toArray(UUID[]::new));
+        if (org != null) {
+            q.bind("org", org);
+        }
+        q.map((rs, ctx) -> {
+            UUID id = Rows.uuid(rs, "id");
+            RunState r = out.get(id);
+            if (r == null) {
+                RunGraph graph = null;
+                if (graphs != null) {
+                    String def = rs.getString("definition");
+                    graph = graphs.apply(id);
+                    if (graph == null) {
+                        graph = RunGraph.of(definition(def));
+                    }
+                }
+                r = new RunState(id, Rows.uuid(rs, "organization_id"), Rows.uuid(rs, "workflow_id"),
+                        Rows.uuid(rs, "created_by"), Rows.instant(rs, "created_at"), json(rs.getString("input")), graph);
+                r.status = RunStatus.of(rs.getString("status"));
+                r.output = json(rs.getString("output"));
+                r.error = rs.getString("error");
+                r.startedAt = Rows.instant(rs, "started_at");
+                r.finishedAt = Rows.instant(rs, "finished_at");
+                r.updatedAt = Rows.instant(rs, "updated_at");
+                r.eventSeq = rs.getLong("event_seq");
+                out.put(id, r);
+            }
+            r.steps.put(rs.getString("node_id"), step(rs));
+            return r;
+        }).forEach(r -> { });
+        return out;
+    }
+
+    private static RunState.StepState step(ResultSet rs) throws SQLException {
+        var s = new RunState.StepState(rs.getString("node_id"), rs.getInt("ordinal"), rs.getString("tool"));
+        s.status = StepStatus.of(rs.getString("step_status"));
+        s.waiting = rs.getInt("waiting");
+        s.readyAt = Rows.instant(rs, "ready_at");
+        s.attempts = rs.getInt("attempts");
+        s.leaseOwner = Rows.uuid(rs, "lease_owner");
+        s.leaseUntil = Rows.instant(rs, "lease_until");
+        s.startedAt = Rows.instant(rs, "step_started_at");
+        s.finishedAt = Rows.instant(rs, "step_finished_at");
+        s.output = json(rs.getString("step_output"));
+        s.error = rs.getString("step_error");
+        return s;
+    }
+
+    private static String events(RunState r) {
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        for (RunState.Event e : r.events) {
+            a.addObject().put("seq", e.seq()).put("type", e.type()).set("data", e.data());
+        }
+        return text(a);
+    }
+
+    private static void putIf(ObjectNode o, String key, Object v) {
+        if (v != null) {
+            o.put(key, v.toString());
+        }
+    }
+
+    private static Definition definition(String s) {
+        try {
+            return Json.MAPPER.readValue(s, Definition.class);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static JsonNode json(String s) {
+        if (s == null) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.readTree(s);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String text(Object v) {
+        try {
+            return Json.MAPPER.writeValueAsString(v);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

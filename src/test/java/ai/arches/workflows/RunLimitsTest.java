@@ -1,0 +1,66 @@
+package ai.arches.workflows;
+
+import static ai.arches.workflows.RunFixtures.at;
+import static ai.arches.workflows.RunFixtures.step;
+import static ai.arches.workflows.RunFixtures.tool;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import ai.arches.testing.ServerTest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** One organization's runs never hold more than its share of the workers, and never starve another's. */
+class RunLimitsTest extends ServerTest {
+    private RunFixtures f;
+
+    @BeforeAll
+    void fixtures() {
+        f = new RunFixtures(api);
+    }
+
+    @Override
+    protected Map<String, String> overrides() {
+        return Map.of("workflows.workers", "8", "workflows.max_running_per_org", "2");
+    }
+
+    @Test
+    void an_organization_runs_at_most_its_limit_at_once_while_another_gets_through() {
+        var a = api.newUser("Busy");
+        String orgA = api.newOrg(a, "busy");
+        var b = api.newUser("Quiet");
+        String orgB = api.newOrg(b, "quiet");
+        String wfA = f.workflow(a, orgA, List.of(tool("nap", "delay", Map.of("ms", 400))), List.of());
+        String wfB = f.workflow(b, orgB, List.of(tool("nap", "delay", Map.of("ms", 400))), List.of());
+        List<String> runsA = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            runsA.add(f.start(a, orgA, wfA, Map.of()).get("id").asText());
+        }
+        String runB = f.start(b, orgB, wfB, Map.of()).get("id").asText();
+
+        List<Instant[]> spans = new ArrayList<>();
+        for (String id : runsA) {
+            JsonNode run = f.awaitFinal(a, orgA, id);
+            assertThat(run.get("status").asText()).isEqualTo("succeeded");
+            JsonNode s = step(run, "nap");
+            spans.add(new Instant[] {at(s.get("startedAt")), at(s.get("finishedAt"))});
+        }
+        JsonNode quiet = f.awaitFinal(b, orgB, runB);
+        assertThat(quiet.get("status").asText()).isEqualTo("succeeded");
+
+        // At no start of one of A's steps were more than two of A's steps running (itself included).
+        for (Instant[] s : spans) {
+            long overlapping = spans.stream().filter(o -> !o[0].isAfter(s[0]) && o[1].isAfter(s[0])).count();
+            assertThat(overlapping).isLessThanOrEqualTo(2);
+        }
+        // B did not wait for A's queue: it started before A's last step did.
+        Instant lastA = spans.stream().map(s -> s[0]).max(Instant::compareTo).orElseThrow();
+        assertThat(at(quiet.get("startedAt"))).isBefore(lastA);
+    }
+}
