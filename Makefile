@@ -41,7 +41,7 @@ lint-openapi:
 # all sections, 2 cores shared with a test run); the first run seeds the database and embeds the
 # search corpus, about 5 minutes more. A full run takes longer (the old "about 12 minutes" predates
 # the hot-path sections; not re-timed).
-# ARCHES_BENCH_ONLY=ceiling,uncached,search,novel,openloop,scenarios,limits,queries (a comma list;
+# ARCHES_BENCH_ONLY=ceiling,uncached,search,novel,openloop,scenarios,runs,limits,queries (a comma list;
 # default all) runs only those sections, e.g. `make bench QUICK=1 ARCHES_BENCH_ONLY=ceiling,novel`.
 bench:
 	QUICK=$(QUICK) ARCHES_BENCH_ONLY=$(ARCHES_BENCH_ONLY) python3 bench/bench.py

@@ -16,6 +16,8 @@ Sections (ARCHES_BENCH_ONLY=a,b,... runs only those; default all, in this order)
              SearchDirect, the pgvector statement straight over JDBC (hotpath.py)
   openloop   mixed 80/15/5 from 5,000 connections at rising offered rates, GC pauses (hotpath.py)
   scenarios  CRUD scenarios, closed loop (wrk) and open loop (OpenLoop)
+  runs       workflow runs: one-step throughput, enqueue-to-start at 200/s, a 10-node fan-out, a node
+             killed mid-step (runs.py)
   limits     nginx static, pgbench -S, redis-benchmark GET
   queries    the guide's query classes over JDBC
 Every section but limits and queries starts the platform on a seeded database first. A run of
@@ -36,12 +38,13 @@ import time
 import urllib.request
 
 import hotpath
+import runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
-SECTIONS = ["ceiling", "uncached", "search", "novel", "openloop", "scenarios", "limits", "queries"]
+SECTIONS = ["ceiling", "uncached", "search", "novel", "openloop", "scenarios", "runs", "limits", "queries"]
 ONLY = [x.strip() for x in os.environ.get("ARCHES_BENCH_ONLY", "").split(",") if x.strip()] or SECTIONS
 if set(ONLY) - set(SECTIONS):
     raise SystemExit(f"ARCHES_BENCH_ONLY: unknown section(s) {sorted(set(ONLY) - set(SECTIONS))}; "
@@ -868,6 +871,8 @@ def report(meta, limits, results, search, queries, hot, png):
          f"{f'; **{left} still queued**' if left else ''}). Create and mixed queue documents for the workers as they run.",
          ""]
     L += hotpath.report(hot)
+    if hot.get("runs"):
+        L += runs.report(hot["runs"])
     if limits:
         L += machine_limits(limits)
     if results:
@@ -992,7 +997,7 @@ def summary(limits, results, search, corpus, queries, hot):
     if limits:
         lines.append(f"machine: nginx {nginx_best:.0f} req/s  pgbench -S {limits['pgbench']['tps']:.0f} tps  "
                      f"redis GET {limits['redis']['rps']:.0f}/s")
-    hot_lines = hotpath.summary(hot)
+    hot_lines = hotpath.summary(hot) + (runs.summary(hot["runs"]) if hot.get("runs") else [])
     if hot_lines:
         lines += ["-" * 78] + hot_lines
     if results:
@@ -1024,6 +1029,7 @@ def summary(limits, results, search, corpus, queries, hot):
 
 def main():
     hotpath.use(sys.modules[__name__])
+    runs.use(sys.modules[__name__])
     ensure_tools()
     jhome = java_home()
     env = dict(os.environ, JAVA_HOME=jhome)
@@ -1059,6 +1065,8 @@ def main():
                 hot["openloop"] = hotpath.run_openloop(jhome, cp, srv)
             if "scenarios" in ONLY:
                 results = run_scenarios(jhome, cp)
+            if "runs" in ONLY:
+                hot["runs"] = runs.run(jhome)
         finally:
             stop_server(srv[0])
     if "limits" in ONLY:
