@@ -59,6 +59,25 @@ final class ContentStore {
         return object(stored);
     }
 
+    /**
+     * Like {@link #insert}, but an id already taken (by any organization) inserts nothing and
+     * gives empty; the caller decides what the existing row means.
+     */
+    Optional<ObjectNode> insertOnce(Handle h, Content c) {
+        return h.createQuery("""
+                        INSERT INTO content (id, organization_id, title, body, type, mime_type, tags, metadata,
+                                             embedding_status, created_by, created_at, updated_at)
+                        VALUES (:id, :org, :title, :body, :type, :mimeType, :tags, CAST(:metadata AS jsonb),
+                                'pending', :by, :at, :at)
+                        ON CONFLICT (id) DO NOTHING
+                        RETURNING metadata""")
+                .define(Database.QUERY_TYPE, "content.insert_once")
+                .bind("id", c.id()).bind("org", c.organizationId()).bind("title", c.title()).bind("body", c.body())
+                .bind("type", c.type()).bind("mimeType", c.mimeType()).bindArray("tags", String.class, c.tags())
+                .bind("metadata", text(c.metadata())).bind("by", c.createdBy()).bind("at", c.createdAt())
+                .mapTo(String.class).findOne().map(ContentStore::object);
+    }
+
     Optional<Content> get(Handle h, UUID org, UUID id) {
         return h.createQuery("SELECT " + COLUMNS + " FROM content WHERE id = :id AND organization_id = :org")
                 .define(Database.QUERY_TYPE, "content.get")

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import ai.arches.common.ConflictException;
 import ai.arches.common.Cursors;
 import ai.arches.common.Ids;
 import ai.arches.common.NotFoundException;
@@ -72,6 +73,40 @@ public final class Contents {
         queue.wake();
         Content created = new Content(c.id(), c.organizationId(), c.title(), c.body(), c.type(), c.mimeType(), c.tags(),
                 stored, c.embeddingStatus(), c.createdBy(), c.createdAt(), c.updatedAt());
+        byId.put(key(created.organizationId(), created.id()), created);
+        caches.bump(namespace(created.organizationId()));
+        return created;
+    }
+
+    /**
+     * Like {@link #create}, with an id the caller derived, and safe to repeat: when a document
+     * with that id already exists in the caller's organization, it is returned as stored and
+     * nothing is written. A workflow step derives the id from its run and node, so a step run
+     * again after a crash finds the document its first attempt wrote instead of writing a second.
+     * The id is checked within the organization only: were it ever taken by another one, that row
+     * stays invisible and this fails as a conflict.
+     */
+    public Content createOnce(Access access, UUID id, Draft d) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        UUID org = access.organizationId();
+        Content c = new Content(id, org, d.title(), d.body(), d.type(), d.mimeType(), List.copyOf(d.tags()),
+                d.metadata(), "pending", access.userId(), now, now);
+        List<String> texts = passages.split(c.title(), c.body());
+        Optional<ObjectNode> stored = db.inTransaction(h -> {
+            Optional<ObjectNode> m = store.insertOnce(h, c);
+            if (m.isPresent()) {
+                store.writePassages(h, org, id, texts);
+            }
+            return m;
+        });
+        if (stored.isEmpty()) {
+            // A concurrent attempt's insert has committed before ON CONFLICT returned, so it is visible here.
+            return db.withHandle(h -> store.get(h, org, id))
+                    .orElseThrow(() -> new ConflictException("content id " + id + " is already taken"));
+        }
+        queue.wake();
+        Content created = new Content(c.id(), c.organizationId(), c.title(), c.body(), c.type(), c.mimeType(), c.tags(),
+                stored.get(), c.embeddingStatus(), c.createdBy(), c.createdAt(), c.updatedAt());
         byId.put(key(created.organizationId(), created.id()), created);
         caches.bump(namespace(created.organizationId()));
         return created;
