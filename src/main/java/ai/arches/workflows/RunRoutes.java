@@ -61,9 +61,13 @@ public final class RunRoutes {
 
     private void start(Access access, ServerRequest req, ServerResponse res) {
         UUID workflowId = Ids.parse(req.path().pathParameters().get("id")).orElseThrow(Workflows::notFound);
-        Input in = io.readInput(req);
-        var input = in.optionalObject("input");
-        in.validate();
+        // No body at all starts the run with an empty input; a body must be a valid request.
+        Optional<com.fasterxml.jackson.databind.node.ObjectNode> input = Optional.empty();
+        if (req.content().hasEntity()) {
+            Input in = io.readInput(req);
+            input = in.optionalObject("input");
+            in.validate();
+        }
         Run run = runs.start(access, workflowId, input.orElse(null));
         res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + run.organizationId() + "/runs/" + run.id());
         io.send(req, res, Status.ACCEPTED_202, run, Run.FIELDS);

@@ -89,10 +89,20 @@ final class RunStore {
      * {@code skipLocked}, runs another transaction holds are left out instead of waited for.
      */
     Map<UUID, RunState> lock(Handle h, Set<UUID> ids, boolean skipLocked, Function<UUID, RunGraph> graphs) {
+        // Two statements, not one join with FOR UPDATE OF r: a join that waited for the run's lock
+        // re-reads the run row but keeps the step rows of its older snapshot, so two branches
+        // finishing together each saw the join step waiting for both and it never became due.
+        // Under READ COMMITTED the second statement's snapshot sees what the lock holder committed.
+        List<UUID> locked = h.createQuery("SELECT id FROM workflow_runs WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"
+                        + (skipLocked ? " SKIP LOCKED" : ""))
+                .define(Database.QUERY_TYPE, "runs.lock")
+                .bind("ids", ids.toArray(UUID[]::new)).mapTo(UUID.class).list();
+        if (locked.isEmpty()) {
+            return Map.of();
+        }
         return load(h, "SELECT " + RUN_COLUMNS + ", r.definition, " + STEP_COLUMNS
                 + " FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id WHERE r.id = ANY(:ids)"
-                + " ORDER BY r.id, s.ordinal FOR UPDATE OF r" + (skipLocked ? " SKIP LOCKED" : ""),
-                "runs.lock", null, ids, graphs);
+                + " ORDER BY r.id, s.ordinal", "runs.load", null, Set.copyOf(locked), graphs);
     }
 
     /** One run of an organization with its steps, as clients read it. */

@@ -115,6 +115,7 @@ class HostileInputTest extends ServerTest {
         String content = api.post(base + "/content", owner.token(), Map.of("title", "t", "body", "b")).json().get("id").asText();
         String workflow = api.post(base + "/workflows", owner.token(), Map.of("name", "w", "definition",
                 Map.of("nodes", List.of(Map.of("id", "a", "type", "t"))))).json().get("id").asText();
+        String run = api.post(base + "/workflows/" + workflow + "/runs", owner.token(), Map.of()).json().get("id").asText();
         Map<String, String> ids = new LinkedHashMap<>();
         ids.put("{org}", org);
         ids.put("{userId}", owner.userId());
@@ -123,7 +124,7 @@ class HostileInputTest extends ServerTest {
         for (var route : server.arches().routes()) {
             String path = route.template().replace("{org}", org).replace("{userId}", owner.userId())
                     .replace("{id}", route.template().contains("/workflows") ? workflow : content)
-                    .replace("{keyId}", "00000000-0000-7000-8000-000000000000");
+                    .replace("{keyId}", "00000000-0000-7000-8000-000000000000").replace("{runId}", run);
             if (path.contains("/logout") || route.method().equals("DELETE")) {
                 continue;
             }

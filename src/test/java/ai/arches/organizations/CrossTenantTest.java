@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrossTenantTest extends ServerTest {
 
-    private record Victim(String org, String slug, String content, String workflow, String owner, String key) {}
+    private record Victim(String org, String slug, String content, String workflow, String run, String owner, String key) {}
 
     private Victim victim(Api.Session owner) {
         String org = api.newOrg(owner, "victim");
@@ -31,7 +31,9 @@ class CrossTenantTest extends ServerTest {
                 Map.of("nodes", List.of(Map.of("id", "a", "type", "noop")), "edges", List.of()))).json().get("id").asText();
         String key = api.post(base + "/api-keys", owner.token(), Map.of("name", "k", "role", "viewer"))
                 .json().get("id").asText();
-        return new Victim(org, slug, content, workflow, owner.userId(), key);
+        String run = api.post(base + "/workflows/" + workflow + "/runs", owner.token(), Map.of("input", Map.of()))
+                .json().get("id").asText();
+        return new Victim(org, slug, content, workflow, run, owner.userId(), key);
     }
 
     private static Object bodyFor(String template) {
@@ -47,6 +49,9 @@ class CrossTenantTest extends ServerTest {
         if (template.contains("/content")) {
             return Map.of("title", "pwned", "body", "pwned");
         }
+        if (template.endsWith("/runs")) {
+            return Map.of("input", Map.of("pwned", true));
+        }
         if (template.contains("/workflows")) {
             return Map.of("name", "pwned", "definition", Map.of("nodes", List.of(Map.of("id", "x", "type", "t"))));
         }
@@ -56,7 +61,7 @@ class CrossTenantTest extends ServerTest {
     private static String fill(String template, String orgRef, Victim v) {
         String id = template.contains("/workflows/") ? v.workflow() : v.content();
         return template.replace("{org}", orgRef).replace("{id}", id).replace("{userId}", v.owner())
-                .replace("{keyId}", v.key());
+                .replace("{keyId}", v.key()).replace("{runId}", v.run());
     }
 
     private List<String> probe(String token, java.util.function.Function<String, String> path) {
@@ -106,7 +111,7 @@ class CrossTenantTest extends ServerTest {
         List<String> leaks = new ArrayList<>();
         for (ApiRouter.Route r : server.arches().routes()) {
             boolean hasForeignId = r.template().contains("{id}") || r.template().contains("{keyId}")
-                    || r.template().contains("{userId}");
+                    || r.template().contains("{userId}") || r.template().contains("{runId}");
             if (!r.template().contains("{org}") || !hasForeignId) {
                 continue;
             }
@@ -132,5 +137,9 @@ class CrossTenantTest extends ServerTest {
         assertThat(api.get(base + "/members", owner.token()).json().get("data")).hasSize(1);
         assertThat(api.get(base + "/api-keys", owner.token()).json().get("data")).hasSize(1);
         assertThat(api.get(base + "/content", owner.token()).json().get("data")).hasSize(1);
+        // No run started or cancelled by anyone else.
+        assertThat(api.get(base + "/runs", owner.token()).json().get("data")).extracting(r -> r.get("id").asText())
+                .containsExactly(v.run());
+        assertThat(api.get(base + "/runs/" + v.run(), owner.token()).json().get("status").asText()).isNotEqualTo("cancelled");
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class WorkflowApiTest extends ServerTest {
 
     private static Map<String, Object> node(String id) {
-        return Map.of("id", id, "type", "tool", "tool", "summarize", "config", Map.of("maxWords", 50));
+        return Map.of("id", id, "type", "tool", "tool", "summarize", "config", Map.of("maxWords", 50, "text", "{{input.text}}"));
     }
 
     private static Map<String, Object> edge(String from, String to) {
