@@ -27,10 +27,14 @@ final class Dag {
 
     /** 422 with the problems, if there are any. */
     static void fail(List<FieldError> problems) {
+        fail("is not a valid DAG", problems);
+    }
+
+    static void fail(String what, List<FieldError> problems) {
         if (!problems.isEmpty()) {
             throw new UnprocessableException(problems.size() == 1
-                    ? "the workflow definition is not a valid DAG: " + problems.getFirst().message()
-                    : "the workflow definition is not a valid DAG (" + problems.size() + " problems)", problems);
+                    ? "the workflow definition " + what + ": " + problems.getFirst().message()
+                    : "the workflow definition " + what + " (" + problems.size() + " problems)", problems);
         }
     }
 

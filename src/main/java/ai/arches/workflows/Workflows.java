@@ -96,7 +96,8 @@ public final class Workflows {
      */
     private void check(Definition d) {
         List<FieldError> problems = new ArrayList<>(Dag.problems(d));
-        Map<String, Set<String>> before = problems.isEmpty() ? Dag.ancestors(d) : Map.of();
+        Dag.fail(problems);
+        Map<String, Set<String>> before = Dag.ancestors(d);
         for (int i = 0; i < d.nodes().size(); i++) {
             Node n = d.nodes().get(i);
             String at = "definition.nodes[" + i + "]";
@@ -120,7 +121,7 @@ public final class Workflows {
                 }
             }
         }
-        Dag.fail(problems);
+        Dag.fail("cannot run", problems);
     }
 
     private Instant now() {

@@ -247,6 +247,42 @@ class RunApiTest extends ServerTest {
     }
 
     @Test
+    void content_tools_write_read_and_summarize_in_the_runs_organization_and_http_refuses_internal_addresses() {
+        var s = api.newUser("Tools");
+        String org = api.newOrg(s, "tools");
+        String wf = f.workflow(s, org, List.of(
+                tool("make", "create-content", Map.of("title", "{{input.title}}", "body", "{{input.body}}",
+                        "tags", List.of("generated"))),
+                tool("read", "extract", Map.of("documentId", "{{steps.make.id}}")),
+                tool("short", "summarize", Map.of("text", "{{steps.read.text}}", "sentences", 1)),
+                tool("find", "search", Map.of("query", "otters", "mode", "keyword"))),
+                List.of(edge("make", "read"), edge("read", "short"), edge("make", "find")));
+        String body = "Otters hold hands while they sleep. They also use stones as tools. Nobody minds.";
+        JsonNode run = f.awaitFinal(s, org, f.start(s, org, wf, Map.of("title", "Otters", "body", body))
+                .get("id").asText());
+        assertThat(run.get("status").asText()).as(run.toString()).isEqualTo("succeeded");
+        String doc = run.get("output").has("short") ? step(run, "make").get("output").get("id").asText() : null;
+        JsonNode stored = api.get("/api/v1/organizations/" + org + "/content/" + doc, s.token()).json();
+        assertThat(stored.get("title").asText()).isEqualTo("Otters");
+        assertThat(stored.get("metadata").get("workflowRun").get("runId").asText()).isEqualTo(run.get("id").asText());
+        assertThat(stored.get("metadata").get("workflowRun").get("nodeId").asText()).isEqualTo("make");
+        assertThat(step(run, "read").get("output").get("text").asText()).contains("Otters hold hands");
+        assertThat(run.get("output").get("short").get("summary").asText()).isNotBlank();
+        assertThat(run.get("output").get("find").get("results").get(0).get("id").asText()).isEqualTo(doc);
+
+        // The platform's own address is loopback: refused unless workflows.http.allow lists it.
+        // A literal one is refused when saved; one that arrives through a template, when the step runs.
+        var literal = api.post("/api/v1/organizations/" + org + "/workflows", s.token(), Map.of("name", "x", "definition",
+                Map.of("nodes", List.of(tool("call", "http", Map.of("url", api.base() + "/health"))))));
+        assertThat(literal.status()).isEqualTo(422);
+        String probe = f.workflow(s, org, List.of(tool("call", "http", Map.of("url", "{{input.url}}"))), List.of());
+        JsonNode refused = f.awaitFinal(s, org, f.start(s, org, probe, Map.of("url", api.base() + "/health"))
+                .get("id").asText());
+        assertThat(refused.get("status").asText()).isEqualTo("failed");
+        assertThat(step(refused, "call").get("error").asText()).contains("refused").contains("loopback");
+    }
+
+    @Test
     void every_run_route_is_tenant_isolated_and_role_checked() {
         var owner = api.newUser("Owner");
         String org = api.newOrg(owner, "mine");
