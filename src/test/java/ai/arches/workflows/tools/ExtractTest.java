@@ -64,6 +64,8 @@ class ExtractTest {
         assertThat(HtmlText.extract("before<!-->after").text()).isEqualTo("beforeafter");
         assertThat(HtmlText.extract("a <b>unclosed").text()).isEqualTo("a unclosed");
         assertThat(HtmlText.extract("kept <a href=\"x").text()).isEqualTo("kept");
+        assertThat(HtmlText.extract("<head><meta x><title>T</title><p>body without its tag").text())
+                .isEqualTo("body without its tag");
     }
 
     @Test
