@@ -73,8 +73,8 @@ final class ExtractiveSummary {
 
     /**
      * Sentences with whitespace collapsed: ended by . ! or ? (then closing quotes or brackets)
-     * before whitespace, unless the word is a known abbreviation or an initial; a blank line ends
-     * one too, so headings and list items without punctuation stand alone.
+     * before whitespace, unless the word is a known abbreviation, an initial or dotted ("p.m."); a
+     * blank line ends one too, so headings and list items without punctuation stand alone.
      */
     static List<String> sentences(String text) {
         List<String> out = new ArrayList<>();
@@ -129,7 +129,21 @@ final class ExtractiveSummary {
             start--;
         }
         String word = cur.substring(start + 1, end + 1).toLowerCase(Locale.ROOT);
-        return (word.length() == 1 && Character.isLetter(word.charAt(0))) || ABBREVIATIONS.contains(word);
+        return (word.length() == 1 && Character.isLetter(word.charAt(0))) || ABBREVIATIONS.contains(word)
+                || dotted(word);
+    }
+
+    /** Letters in dotted groups of one or two, as in "p.m", "U.S", "Ph.D"; not "3.14". */
+    private static boolean dotted(String word) {
+        if (word.indexOf('.') < 0) {
+            return false;
+        }
+        for (String part : word.split("\\.", -1)) {
+            if (part.isEmpty() || part.length() > 2 || !part.chars().allMatch(Character::isLetter)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static double[] scores(List<String> sentences) {

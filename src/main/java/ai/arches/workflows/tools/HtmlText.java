@@ -21,6 +21,9 @@ final class HtmlText {
     /** Elements whose content is never visible text (title is kept aside as the title). */
     private static final Set<String> RAW = Set.of("script", "style", "noscript", "template", "title", "textarea",
             "xmp", "iframe", "noembed", "noframes", "plaintext");
+    /** What a head may hold; any other start tag means the body began without its tag, as browsers read it. */
+    private static final Set<String> HEAD_ELEMENTS = Set.of("meta", "link", "base", "basefont", "bgsound", "title",
+            "style", "script", "noscript", "template");
     /** Line breaks an element's start or end tag puts into the text: 2 sets a paragraph apart. */
     private static final Map<String, Integer> BREAKS = new HashMap<>();
     /** Character references by name: the common ones, not the whole HTML5 table. */
@@ -128,6 +131,9 @@ final class HtmlText {
                 int after = close < 0 ? -1 : tagEnd(html, close + 2 + name.length());
                 i = after < 0 ? n : after;
                 continue;
+            }
+            if (inHead && !closing && !HEAD_ELEMENTS.contains(name) && !name.equals("head")) {
+                inHead = false;
             }
             switch (name) {
                 case "head" -> inHead = !closing;

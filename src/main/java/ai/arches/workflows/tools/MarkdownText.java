@@ -43,9 +43,7 @@ final class MarkdownText {
                 fence = open;
                 continue;
             }
-            while (t.startsWith(">")) {
-                t = t.substring(1).strip();
-            }
+            t = t.substring(quoteMarkers(t));
             if (t.isEmpty()) {
                 out.add("");
                 inTable = false;
@@ -105,6 +103,18 @@ final class MarkdownText {
             }
         }
         return count >= 3 || (c == '=' || c == '-') && count == t.length() && count >= 2;
+    }
+
+    /** Length of the leading blockquote markers ("> > "), counted rather than cut one by one. */
+    private static int quoteMarkers(String t) {
+        int k = 0;
+        while (k < t.length() && t.charAt(k) == '>') {
+            k++;
+            while (k < t.length() && (t.charAt(k) == ' ' || t.charAt(k) == '\t')) {
+                k++;
+            }
+        }
+        return k;
     }
 
     /** [label]: destination */
@@ -198,7 +208,7 @@ final class MarkdownText {
     static String inline(String s) {
         int n = s.length();
         int[] nextBracket = nextIndex(s, ']');
-        int[] nextParen = nextIndex(s, ')');
+        int[] matchingParen = matchingParens(s);
         int[] nextAngle = nextIndex(s, '>');
         // Where a link's text ends, the scan jumps over its "](destination)" part.
         Map<Integer, Integer> jumps = new HashMap<>();
@@ -231,10 +241,10 @@ final class MarkdownText {
                     out.append(code);
                     i = close + r;
                 }
-            } else if (c == '!' && i + 1 < n && s.charAt(i + 1) == '[' && linkEnd(s, i + 1, nextBracket, nextParen) > 0) {
+            } else if (c == '!' && i + 1 < n && s.charAt(i + 1) == '[' && linkEnd(s, i + 1, nextBracket, matchingParen) > 0) {
                 i++; // an image: its alt text stays, like a link's text
-            } else if (c == '[' && linkEnd(s, i, nextBracket, nextParen) > 0) {
-                jumps.put(nextBracket[i + 1], linkEnd(s, i, nextBracket, nextParen));
+            } else if (c == '[' && linkEnd(s, i, nextBracket, matchingParen) > 0) {
+                jumps.put(nextBracket[i + 1], linkEnd(s, i, nextBracket, matchingParen));
                 i++;
             } else if (c == '<' && i + 1 < n && nextAngle[i + 1] > 0 && isAutolink(s, i + 1, nextAngle[i + 1])) {
                 out.append(s, i + 1, nextAngle[i + 1]);
@@ -253,15 +263,18 @@ final class MarkdownText {
         return out.toString().strip();
     }
 
-    /** For a '[' at {@code i}: the index after its "](dest)" or "][ref]", or -1 when it is no link. */
-    private static int linkEnd(String s, int i, int[] nextBracket, int[] nextParen) {
+    /**
+     * For a '[' at {@code i}: the index after its "](dest)" or "][ref]", or -1 when it is no link.
+     * {@code matchingParen} lets a destination hold balanced parentheses, as URLs do.
+     */
+    private static int linkEnd(String s, int i, int[] nextBracket, int[] matchingParen) {
         int n = s.length();
         int close = i + 1 < n ? nextBracket[i + 1] : -1;
         if (close < 0 || close + 2 >= n) {
             return -1;
         }
         char after = s.charAt(close + 1);
-        int end = after == '(' ? nextParen[close + 2] : after == '[' ? nextBracket[close + 2] : -1;
+        int end = after == '(' ? matchingParen[close + 1] : after == '[' ? nextBracket[close + 2] : -1;
         return end < 0 ? -1 : end + 1;
     }
 
@@ -329,6 +342,22 @@ final class MarkdownText {
             next[k] = s.charAt(k) == c ? k : next[k + 1];
         }
         return next;
+    }
+
+    /** For each '(' the index of the ')' that closes it, by one pass with a stack; -1 elsewhere. */
+    private static int[] matchingParens(String s) {
+        int[] match = new int[s.length() + 1];
+        java.util.Arrays.fill(match, -1);
+        int[] open = new int[s.length()];
+        int depth = 0;
+        for (int k = 0; k < s.length(); k++) {
+            if (s.charAt(k) == '(') {
+                open[depth++] = k;
+            } else if (s.charAt(k) == ')' && depth > 0) {
+                match[open[--depth]] = k;
+            }
+        }
+        return match;
     }
 
     private static boolean isAsciiPunctuation(char c) {
