@@ -282,7 +282,8 @@ public final class Executor implements AutoCloseable {
         if (c.readyAt() != null) {
             enqueueToStart.record(Duration.between(c.readyAt(), now()).abs());
         }
-        StepRun step = new StepRun(this, c, toolbox, access.apply(c.run().organizationId, c.run().createdBy), cfg.defaultStepTimeout(), clock, registry);
+        StepRun step = new StepRun(this, c, toolbox, () -> access.apply(c.run().organizationId, c.run().createdBy),
+                cfg.defaultStepTimeout(), registry);
         live.put(c.run().id + ":" + c.nodeId(), step);
         Thread.ofVirtual().name("workflow-step").start(() -> {
             try {

@@ -1,10 +1,10 @@
 package ai.arches.workflows;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import ai.arches.http.Json;
 import ai.arches.organizations.Access;
@@ -39,7 +39,8 @@ final class StepRun {
     private final Executor executor;
     private final Executor.Claimed claimed;
     private final Toolbox toolbox;
-    private final Access access;
+    /** Resolved on the step's thread: an organization deleted meanwhile fails the step, not the dispatcher. */
+    private final Supplier<Access> access;
     private final Duration defaultTimeout;
     private final MeterRegistry registry;
     private final Object lock = new Object();
@@ -49,8 +50,8 @@ final class StepRun {
     private boolean released;
     private boolean timedOut;
 
-    StepRun(Executor executor, Executor.Claimed claimed, Toolbox toolbox, Access access, Duration defaultTimeout,
-            Clock clock, MeterRegistry registry) {
+    StepRun(Executor executor, Executor.Claimed claimed, Toolbox toolbox, Supplier<Access> access,
+            Duration defaultTimeout, MeterRegistry registry) {
         this.executor = executor;
         this.claimed = claimed;
         this.toolbox = toolbox;
@@ -145,7 +146,7 @@ final class StepRun {
             }
         });
         ObjectNode resolved = (ObjectNode) Templates.resolve(config, run.input, outputs);
-        return tool.run(new ToolCall(access, run.id, nodeId, claimed.attempt(), resolved, input));
+        return tool.run(new ToolCall(access.get(), run.id, nodeId, claimed.attempt(), resolved, input));
     }
 
     /** The run's input for a first node, a predecessor's output for a node with one, else outputs by node id. */

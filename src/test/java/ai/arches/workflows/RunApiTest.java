@@ -60,6 +60,9 @@ class RunApiTest extends ServerTest {
         assertThat(run.get("progress").asDouble()).isEqualTo(1.0);
         assertThat(run.get("startedAt").isNull()).isFalse();
         assertThat(run.get("finishedAt").isNull()).isFalse();
+        assertThat(Metrics.value(api, "workflow_runs_finished_total", "status=\"succeeded\"")).isGreaterThanOrEqualTo(1);
+        assertThat(Metrics.value(api, "workflow_step_duration_seconds_count", "tool=\"delay\"")).isGreaterThanOrEqualTo(2);
+        assertThat(Metrics.unlabelled(api, "workflow_enqueue_to_start_seconds_count")).isGreaterThanOrEqualTo(4);
     }
 
     @Test

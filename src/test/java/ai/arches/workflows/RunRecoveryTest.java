@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * nodes on its database beside it.
  */
 class RunRecoveryTest extends ServerTest {
-    private static final Map<String, String> WORKER = Map.of("workflows.workers", "4", "workflows.lease", "1s");
+    /** Worker nodes poll only every 10 minutes: anything they do sooner, NOTIFY woke them for. */
+    private static final Map<String, String> WORKER = Map.of("workflows.workers", "4", "workflows.lease", "1s",
+            "workflows.poll_interval", "10m");
     private RunFixtures f;
 
     @BeforeAll
@@ -40,7 +42,10 @@ class RunRecoveryTest extends ServerTest {
                 tool("after", "transform", Map.of("value", "{{steps.nap.k}}"))), List.of(RunFixtures.edge("nap", "after")));
         try (TestServer first = TestServer.startOn(server.database(), WORKER)) {
             String id = f.start(s, org, wf, Map.of("k", "v")).get("id").asText();
-            f.await(s, org, id, r -> step(r, "nap").get("status").asText().equals("running"), 10_000);
+            JsonNode running = f.await(s, org, id, r -> step(r, "nap").get("status").asText().equals("running"), 10_000);
+            // Started here, run there: the worker node heard of it at once, long before its next poll.
+            assertThat(java.time.Duration.between(RunFixtures.at(running.get("createdAt")),
+                    RunFixtures.at(running.get("startedAt")))).isLessThan(java.time.Duration.ofSeconds(5));
             first.arches().executor().halt(); // as if killed: no more writes, its lease is left to expire
             try (TestServer second = TestServer.startOn(server.database(), WORKER)) {
                 JsonNode run = f.awaitFinal(s, org, id);
