@@ -13,20 +13,11 @@ import java.util.Map;
 
 import ai.arches.testing.Eventually;
 import ai.arches.testing.Metrics;
-import ai.arches.testing.ServerTest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class RunApiTest extends ServerTest {
-    private RunFixtures f;
-
-    @BeforeAll
-    void fixtures() {
-        f = new RunFixtures(api);
-    }
-
+class RunApiTest extends RunTest {
     @Override
     protected Map<String, String> overrides() {
         return Map.of("workflows.poll_interval", "5s");

@@ -10,21 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import ai.arches.testing.ServerTest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** One organization's runs never hold more than its share of the workers, and never starve another's. */
-class RunLimitsTest extends ServerTest {
-    private RunFixtures f;
-
-    @BeforeAll
-    void fixtures() {
-        f = new RunFixtures(api);
-    }
-
+class RunLimitsTest extends RunTest {
     @Override
     protected Map<String, String> overrides() {
         return Map.of("workflows.workers", "8", "workflows.max_running_per_org", "2");

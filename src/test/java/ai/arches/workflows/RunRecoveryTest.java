@@ -7,28 +7,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Map;
 
-import ai.arches.testing.ServerTest;
 import ai.arches.testing.TestServer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Runs outlive nodes. This class's own server runs no steps (workers 0); the tests start worker
  * nodes on its database beside it.
  */
-class RunRecoveryTest extends ServerTest {
+class RunRecoveryTest extends RunTest {
     /** Worker nodes poll only every 10 minutes: anything they do sooner, NOTIFY woke them for. */
     private static final Map<String, String> WORKER = Map.of("workflows.workers", "4", "workflows.lease", "1s",
             "workflows.poll_interval", "10m");
-    private RunFixtures f;
-
-    @BeforeAll
-    void fixtures() {
-        f = new RunFixtures(api);
-    }
-
     @Override
     protected Map<String, String> overrides() {
         return Map.of("workflows.workers", "0", "workflows.max_queued_per_org", "3");
