@@ -257,15 +257,11 @@ public final class Executor implements AutoCloseable {
                     continue;
                 }
                 Instant readyAt = s.readyAt;
-                RunStatus before = run.status;
                 run.claim(c.nodeId(), owner, leaseUntil, now);
                 running.put(c.organizationId(), n + 1);
                 out.add(new Claimed(run, c.nodeId(), s.attempts, readyAt));
                 if (!touched.contains(run)) {
                     touched.add(run);
-                }
-                if (before != run.status) {
-                    run.runChanged = true;
                 }
             }
             for (RunState run : touched) {

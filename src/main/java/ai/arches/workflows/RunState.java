@@ -70,7 +70,6 @@ final class RunState {
     long eventSeq;
 
     final Set<String> changed = new LinkedHashSet<>();
-    boolean runChanged;
     final List<Event> events = new ArrayList<>();
 
     RunState(UUID id, UUID organizationId, UUID workflowId, UUID createdBy, Instant createdAt, JsonNode input,
@@ -243,7 +242,6 @@ final class RunState {
     private void stepChanged(StepState s, Instant now) {
         changed.add(s.nodeId);
         updatedAt = now;
-        runChanged = true;
         ObjectNode data = Json.MAPPER.valueToTree(s.view());
         data.put("runId", id.toString());
         events.add(new Event(++eventSeq, "step", data));
@@ -251,7 +249,6 @@ final class RunState {
 
     private void runChanged(Instant now) {
         updatedAt = now;
-        runChanged = true;
         runEvent();
     }
 
