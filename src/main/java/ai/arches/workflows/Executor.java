@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,6 +51,7 @@ public final class Executor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Executor.class.getName());
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
     private static final int REAP_BATCH = 100;
+    private static final int COMMIT_BATCH = 128;
 
     /** What a claim hands a step's thread: its run as claimed (input, earlier outputs) and its attempt. */
     record Claimed(RunState run, String nodeId, int attempt, Instant readyAt) {}
@@ -68,6 +70,8 @@ public final class Executor implements AutoCloseable {
     private final Map<String, StepRun> live = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Semaphore wake = new Semaphore(0);
+    /** Attempts that ended, waiting for the committer. */
+    private final LinkedBlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
     /** Stream readers waiting for a run's next events. */
     private final Map<UUID, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
     /** The earliest retry this node scheduled (epoch ms; Long.MAX_VALUE: none). */
@@ -79,6 +83,8 @@ public final class Executor implements AutoCloseable {
     private final MeterRegistry registry;
     private final List<Thread> threads = new ArrayList<>();
     private final PgListener listener;
+    /** Not among {@code threads}: it must outlive the others at shutdown, recording the ends of the last steps. */
+    private final Thread committer;
     private volatile boolean stopping;
     private volatile boolean halted;
 
@@ -110,6 +116,9 @@ public final class Executor implements AutoCloseable {
         if (cfg.workers() > 0) {
             threads.add(Thread.ofVirtual().name("workflow-dispatcher").start(this::dispatch));
             threads.add(Thread.ofVirtual().name("workflow-heartbeat").start(this::heartbeat));
+            committer = Thread.ofVirtual().name("workflow-committer").start(this::commit);
+        } else {
+            committer = null;
         }
         threads.add(Thread.ofVirtual().name("workflow-reaper").start(this::reap));
     }
@@ -226,7 +235,11 @@ public final class Executor implements AutoCloseable {
 
     private record Round(List<Claimed> claimed, boolean contended) {}
 
-    /** One claim transaction: up to {@code free} due steps, each organization within its limit. */
+    /**
+     * One claim transaction: up to {@code free} due steps, each organization within its limit.
+     * Five statements whatever the number of steps: due steps with their organizations' locks,
+     * the runs' locks, the runs as they stand, the organizations' running counts, the write.
+     */
     private Round claim(int free) {
         List<RunState> touched = new ArrayList<>();
         Round round = db.inTransaction(h -> {
@@ -236,19 +249,29 @@ public final class Executor implements AutoCloseable {
                 return new Round(List.of(), false);
             }
             Set<UUID> runIds = new LinkedHashSet<>();
-            candidates.forEach(c -> runIds.add(c.runId()));
-            Map<UUID, RunState> runs = store.lock(h, runIds, true, graphs::getIfPresent);
-            runs.values().forEach(r -> graphs.put(r.id, r.graph));
             Set<UUID> orgs = new LinkedHashSet<>();
-            candidates.stream().filter(c -> runs.containsKey(c.runId())).forEach(c -> orgs.add(c.organizationId()));
-            List<UUID> lockedOrgs = orgs.isEmpty() ? List.of() : store.lockOrganizations(h, orgs);
-            Map<UUID, Integer> running = lockedOrgs.isEmpty() ? Map.of() : new LinkedHashMap<>(store.running(h, lockedOrgs));
-            boolean contended = runs.size() < runIds.size() || lockedOrgs.size() < orgs.size();
+            boolean contended = false;
+            for (var c : candidates) {
+                if (c.organizationLocked()) {
+                    runIds.add(c.runId());
+                    orgs.add(c.organizationId());
+                } else {
+                    contended = true;
+                }
+            }
+            Map<UUID, RunState> runs = runIds.isEmpty() ? Map.of() : store.lock(h, runIds, true, graphs::getIfPresent);
+            runs.values().forEach(r -> graphs.put(r.id, r.graph));
+            contended |= runs.size() < runIds.size();
+            Map<UUID, Integer> running = orgs.isEmpty() ? new LinkedHashMap<>()
+                    : new LinkedHashMap<>(store.running(h, List.copyOf(orgs)));
+            // Stamped after the counts: a step that freed a slot committed its finish before this
+            // start, so no start is ever recorded before the finish whose slot it took.
+            Instant startedAt = now();
             List<Claimed> out = new ArrayList<>();
-            Instant leaseUntil = now.plus(cfg.lease());
+            Instant leaseUntil = startedAt.plus(cfg.lease());
             for (var c : candidates) {
                 RunState run = runs.get(c.runId());
-                if (run == null || !lockedOrgs.contains(c.organizationId())) {
+                if (run == null || !c.organizationLocked()) {
                     continue;
                 }
                 int n = running.getOrDefault(c.organizationId(), 0);
@@ -257,15 +280,15 @@ public final class Executor implements AutoCloseable {
                     continue;
                 }
                 Instant readyAt = s.readyAt;
-                run.claim(c.nodeId(), owner, leaseUntil, now);
+                run.claim(c.nodeId(), owner, leaseUntil, startedAt);
                 running.put(c.organizationId(), n + 1);
                 out.add(new Claimed(run, c.nodeId(), s.attempts, readyAt));
                 if (!touched.contains(run)) {
                     touched.add(run);
                 }
             }
-            for (RunState run : touched) {
-                store.save(h, run, List.of("e:" + run.id));
+            if (!touched.isEmpty()) {
+                store.save(h, touched, touched.stream().map(r -> "e:" + r.id).toList());
             }
             return new Round(out, contended);
         });
@@ -292,56 +315,108 @@ public final class Executor implements AutoCloseable {
         });
     }
 
-    /** Records an attempt's end under the run's lock, unless the step is no longer this attempt's. */
+    /**
+     * Records an attempt's end and returns once it is committed. Ends are written in batches by
+     * one committer (four statements a batch, whatever its size): steps that finish while a batch
+     * commits go together in the next, so the cost per step falls as load rises.
+     */
     void finish(Claimed c, StepRun.Outcome outcome) {
         if (halted) {
             return;
         }
-        RunState[] moved = new RunState[1];
-        RunStatus[] before = new RunStatus[1];
-        Set<String> interrupted = new LinkedHashSet<>();
-        boolean[] due = new boolean[1];
-        Instant[] retryAt = new Instant[1];
-        db.inTransaction(h -> {
-            RunState run = store.lock(h, Set.of(c.run().id), false, graphs::getIfPresent).get(c.run().id);
-            if (run == null || !run.holds(c.nodeId(), owner, c.attempt())) {
-                return null; // cancelled, failed by another branch, or reclaimed after a lost lease
-            }
-            Instant now = now();
-            before[0] = run.status;
-            List<String> notes = new ArrayList<>(List.of("e:" + run.id));
-            switch (outcome) {
-                case StepRun.Outcome.Succeeded s -> due[0] = !run.succeed(c.nodeId(), s.output(), now).isEmpty();
-                case StepRun.Outcome.Failed f -> {
-                    long backoff = f.retryable() ? f.policy().backoffMs(c.attempt()) : -1;
-                    retryAt[0] = backoff >= 0 ? now.plusMillis(backoff) : null;
-                    interrupted.addAll(run.fail(c.nodeId(), f.message(), retryAt[0], now));
+        Ended e = new Ended(c, outcome, new CompletableFuture<>());
+        ended.add(e);
+        e.committed().join();
+    }
+
+    private record Ended(Claimed claimed, StepRun.Outcome outcome, CompletableFuture<Void> committed) {}
+
+    private void commit() {
+        List<Ended> batch = new ArrayList<>();
+        while (!halted) {
+            batch.clear();
+            try {
+                Ended first = ended.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (stopping && live.isEmpty()) {
+                        return;
+                    }
+                    continue;
                 }
-                case StepRun.Outcome.Released r -> {
-                    run.reclaim(c.nodeId(), now);
-                    due[0] = true;
+                batch.add(first);
+            } catch (InterruptedException e) {
+                if (halted) {
+                    return;
+                }
+                continue; // close() interrupts the other threads; ends still arrive until the steps stop
+            }
+            ended.drainTo(batch, COMMIT_BATCH - 1);
+            try {
+                commit(batch);
+            } catch (RuntimeException e) {
+                // The leases stay with this node until they expire, then the reaper queues the steps again.
+                LOG.log(Level.WARNING, "workflows: recording " + batch.size() + " finished steps failed", e);
+            } finally {
+                batch.forEach(b -> b.committed().complete(null));
+            }
+        }
+        ended.forEach(b -> b.committed().complete(null));
+    }
+
+    /** One transaction for a batch of ends, under the locks of their runs, unless a step is no longer its attempt's. */
+    private void commit(List<Ended> batch) {
+        Set<UUID> ids = new java.util.TreeSet<>();
+        batch.forEach(b -> ids.add(b.claimed().run().id));
+        Map<RunState, RunStatus> before = new LinkedHashMap<>();
+        Map<RunState, Set<String>> interrupted = new LinkedHashMap<>();
+        boolean[] due = new boolean[1];
+        long[] retryAt = {Long.MAX_VALUE};
+        db.inTransaction(h -> {
+            Map<UUID, RunState> runs = store.lock(h, ids, false, graphs::getIfPresent);
+            Instant now = now();
+            List<String> notes = new ArrayList<>();
+            for (Ended b : batch) {
+                Claimed c = b.claimed();
+                RunState run = runs.get(c.run().id);
+                if (run == null || !run.holds(c.nodeId(), owner, c.attempt())) {
+                    continue; // cancelled, failed by another branch, or reclaimed after a lost lease
+                }
+                before.putIfAbsent(run, run.status);
+                Set<String> stop = interrupted.computeIfAbsent(run, r -> new LinkedHashSet<>());
+                switch (b.outcome()) {
+                    case StepRun.Outcome.Succeeded s -> due[0] |= !run.succeed(c.nodeId(), s.output(), now).isEmpty();
+                    case StepRun.Outcome.Failed f -> {
+                        long backoff = f.retryable() ? f.policy().backoffMs(c.attempt()) : -1;
+                        Instant at = backoff >= 0 ? now.plusMillis(backoff) : null;
+                        if (at != null) {
+                            retryAt[0] = Math.min(retryAt[0], at.toEpochMilli());
+                        }
+                        stop.addAll(run.fail(c.nodeId(), f.message(), at, now));
+                    }
+                    case StepRun.Outcome.Released r -> {
+                        run.reclaim(c.nodeId(), now);
+                        due[0] = true;
+                    }
+                }
+                notes.add("e:" + run.id);
+                if (!stop.isEmpty()) {
+                    notes.add("c:" + run.id);
                 }
             }
             if (due[0]) {
                 notes.add("w");
             }
-            if (!interrupted.isEmpty()) {
-                notes.add("c:" + run.id);
+            if (!before.isEmpty()) {
+                store.save(h, List.copyOf(before.keySet()), notes);
             }
-            store.save(h, run, notes);
-            moved[0] = run;
             return null;
         });
-        if (moved[0] == null) {
-            return;
-        }
-        moved(moved[0], before[0], interrupted);
+        before.forEach((run, status) -> moved(run, status, interrupted.get(run)));
         if (due[0]) {
             wake();
         }
-        if (retryAt[0] != null) {
-            long at = retryAt[0].toEpochMilli();
-            nextRetry.accumulateAndGet(at, Math::min);
+        if (retryAt[0] != Long.MAX_VALUE) {
+            nextRetry.accumulateAndGet(retryAt[0], Math::min);
             wake();
         }
     }
@@ -429,7 +504,11 @@ public final class Executor implements AutoCloseable {
         halted = true;
         stopping = true;
         threads.forEach(Thread::interrupt);
+        if (committer != null) {
+            committer.interrupt();
+        }
         live.values().forEach(StepRun::stop);
+        ended.forEach(e -> e.committed().complete(null));
         listener.close();
     }
 
@@ -459,6 +538,13 @@ public final class Executor implements AutoCloseable {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 break;
+            }
+        }
+        if (committer != null) {
+            try {
+                committer.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         listener.close();

@@ -42,7 +42,7 @@ final class RunStore {
             + "s.ready_at, s.attempts, s.lease_owner, s.lease_until, s.started_at AS step_started_at, "
             + "s.finished_at AS step_finished_at, s.output AS step_output, s.error AS step_error";
 
-    record Candidate(UUID runId, String nodeId, UUID organizationId) {}
+    record Candidate(UUID runId, String nodeId, UUID organizationId, boolean organizationLocked) {}
 
     record StoredEvent(long seq, String type, String data) {}
 
@@ -129,21 +129,50 @@ final class RunStore {
 
     /** Writes what a move changed: the steps, the run, the events, and the notifications, in one statement. */
     void save(Handle h, RunState r, List<String> notes) {
+        save(h, List.of(r), notes);
+    }
+
+    /**
+     * Writes what moves of several runs changed (their steps, the runs, their events) and sends
+     * the notifications, in one statement: a claim or a batch of finished steps costs one round
+     * trip whatever its size.
+     */
+    void save(Handle h, List<RunState> moved, List<String> notes) {
         ArrayNode steps = Json.MAPPER.createArrayNode();
-        for (String node : r.changed) {
-            RunState.StepState s = r.steps.get(node);
-            ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("status", s.status.wire())
-                    .put("waiting", s.waiting).put("attempts", s.attempts);
-            putIf(o, "ready_at", s.readyAt);
-            putIf(o, "lease_owner", s.leaseOwner);
-            putIf(o, "lease_until", s.leaseUntil);
-            putIf(o, "started_at", s.startedAt);
-            putIf(o, "finished_at", s.finishedAt);
-            if (s.output != null) {
-                o.set("output", s.output);
+        ArrayNode runs = Json.MAPPER.createArrayNode();
+        ArrayNode events = Json.MAPPER.createArrayNode();
+        for (RunState r : moved) {
+            String id = r.id.toString();
+            for (String node : r.changed) {
+                RunState.StepState s = r.steps.get(node);
+                ObjectNode o = steps.addObject().put("run_id", id).put("node_id", s.nodeId).put("status", s.status.wire())
+                        .put("waiting", s.waiting).put("attempts", s.attempts);
+                putIf(o, "ready_at", s.readyAt);
+                putIf(o, "lease_owner", s.leaseOwner);
+                putIf(o, "lease_until", s.leaseUntil);
+                putIf(o, "started_at", s.startedAt);
+                putIf(o, "finished_at", s.finishedAt);
+                if (s.output != null) {
+                    o.set("output", s.output);
+                }
+                if (s.error != null) {
+                    o.put("error", s.error);
+                }
             }
-            if (s.error != null) {
-                o.put("error", s.error);
+            ObjectNode run = runs.addObject().put("id", id).put("status", r.status.wire()).put("event_seq", r.eventSeq)
+                    .put("progress", r.progress());
+            putIf(run, "started_at", r.startedAt);
+            putIf(run, "finished_at", r.finishedAt);
+            putIf(run, "updated_at", r.updatedAt);
+            if (r.output != null) {
+                run.set("output", r.output);
+            }
+            if (r.error != null) {
+                run.put("error", r.error);
+            }
+            for (RunState.Event e : r.events) {
+                events.addObject().put("run_id", id).put("seq", e.seq()).put("type", e.type())
+                        .put("created_at", r.updatedAt.toString()).set("data", e.data());
             }
         }
         h.createQuery("""
@@ -153,63 +182,64 @@ final class RunStore {
                                         started_at = x.started_at, finished_at = x.finished_at, output = x.output,
                                         error = x.error
                                     FROM jsonb_to_recordset(CAST(:steps AS jsonb))
-                                         AS x(node_id text, status text, waiting int, ready_at timestamptz, attempts int,
-                                              lease_owner uuid, lease_until timestamptz, started_at timestamptz,
-                                              finished_at timestamptz, output jsonb, error text)
-                                    WHERE s.run_id = :id AND s.node_id = x.node_id
+                                         AS x(run_id uuid, node_id text, status text, waiting int, ready_at timestamptz,
+                                              attempts int, lease_owner uuid, lease_until timestamptz,
+                                              started_at timestamptz, finished_at timestamptz, output jsonb, error text)
+                                    WHERE s.run_id = x.run_id AND s.node_id = x.node_id
                                     RETURNING 1),
-                        r AS (UPDATE workflow_runs SET status = :status, output = CAST(:output AS jsonb), error = :error,
-                                  started_at = :startedAt, finished_at = :finishedAt, updated_at = :updatedAt,
-                                  event_seq = :seq, progress = :progress
-                              WHERE id = :id RETURNING 1),
+                        r AS (UPDATE workflow_runs w
+                              SET status = x.status, output = x.output, error = x.error, started_at = x.started_at,
+                                  finished_at = x.finished_at, updated_at = x.updated_at, event_seq = x.event_seq,
+                                  progress = x.progress
+                              FROM jsonb_to_recordset(CAST(:runs AS jsonb))
+                                   AS x(id uuid, status text, output jsonb, error text, started_at timestamptz,
+                                        finished_at timestamptz, updated_at timestamptz, event_seq bigint,
+                                        progress double precision)
+                              WHERE w.id = x.id RETURNING 1),
                         e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
-                              SELECT :id, x.seq, x.type, x.data, :updatedAt
-                              FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS x(seq bigint, type text, data jsonb)
+                              SELECT x.run_id, x.seq, x.type, x.data, x.created_at
+                              FROM jsonb_to_recordset(CAST(:events AS jsonb))
+                                   AS x(run_id uuid, seq bigint, type text, data jsonb, created_at timestamptz)
                               RETURNING 1)
                         SELECT (SELECT count(*) FROM st) + (SELECT count(*) FROM r) + (SELECT count(*) FROM e)
                                + (SELECT count(*) FROM (SELECT pg_notify(:channel, p)
                                                         FROM unnest(CAST(:notes AS text[])) p) n)""")
                 .define(Database.QUERY_TYPE, "runs.save")
-                .bind("id", r.id).bind("steps", text(steps)).bind("status", r.status.wire())
-                .bind("output", r.output == null ? null : text(r.output)).bind("error", r.error)
-                .bind("startedAt", r.startedAt).bind("finishedAt", r.finishedAt).bind("updatedAt", r.updatedAt)
-                .bind("seq", r.eventSeq).bind("progress", r.progress()).bind("events", events(r))
-                .bind("channel", CHANNEL).bind("notes", notes.toArray(String[]::new))
+                .bind("steps", text(steps)).bind("runs", text(runs)).bind("events", text(events))
+                .bind("channel", CHANNEL).bind("notes", notes.stream().distinct().toArray(String[]::new))
                 .mapTo(Long.class).one();
-        r.changed.clear();
-        r.events.clear();
+        for (RunState r : moved) {
+            r.changed.clear();
+            r.events.clear();
+        }
     }
 
     /**
      * Due steps, oldest first, locked (others skip them), leaving out organizations that already
-     * run {@code maxRunning} steps (the exact check follows under {@link #lockOrganizations}).
+     * run {@code maxRunning} steps; each row says whether this transaction holds its
+     * organization's claim lock (taken where free: another node claiming for the organization
+     * makes this one skip it this round, never wait). The exact count follows under the lock
+     * ({@link #running}).
      */
     List<Candidate> due(Handle h, Instant now, int limit, int maxRunning) {
+        // The lock is taken in the outer select, over the rows the limit kept (a locking CTE is
+        // materialized), not for every due row the sort saw.
         return h.createQuery("""
-                        SELECT s.run_id, s.node_id, s.organization_id FROM workflow_steps s
-                        WHERE s.status = 'pending' AND s.waiting = 0 AND s.ready_at <= :now
-                          AND s.organization_id NOT IN (SELECT organization_id FROM workflow_steps
-                                                        WHERE status = 'running' GROUP BY organization_id
-                                                        HAVING count(*) >= :maxRunning)
-                        ORDER BY s.ready_at LIMIT :limit
-                        FOR UPDATE OF s SKIP LOCKED""")
+                        WITH c AS (SELECT s.run_id, s.node_id, s.organization_id, s.ready_at FROM workflow_steps s
+                                   WHERE s.status = 'pending' AND s.waiting = 0 AND s.ready_at <= :now
+                                     AND s.organization_id NOT IN (SELECT organization_id FROM workflow_steps
+                                                                   WHERE status = 'running' GROUP BY organization_id
+                                                                   HAVING count(*) >= :maxRunning)
+                                   ORDER BY s.ready_at LIMIT :limit
+                                   FOR UPDATE OF s SKIP LOCKED)
+                        SELECT run_id, node_id, organization_id,
+                               pg_try_advisory_xact_lock(:space, hashtext(organization_id::text)) AS org_locked
+                        FROM c ORDER BY ready_at""")
                 .define(Database.QUERY_TYPE, "runs.due")
-                .bind("now", now).bind("limit", limit).bind("maxRunning", maxRunning)
+                .bind("now", now).bind("limit", limit).bind("maxRunning", maxRunning).bind("space", ORG_LOCK_SPACE)
                 .map((rs, ctx) -> new Candidate(Rows.uuid(rs, "run_id"), rs.getString("node_id"),
-                        Rows.uuid(rs, "organization_id")))
+                        Rows.uuid(rs, "organization_id"), rs.getBoolean("org_locked")))
                 .list();
-    }
-
-    /**
-     * Takes the organizations' claim locks where free (another node claiming for one makes this
-     * node skip it this round, never wait), returning those taken.
-     */
-    List<UUID> lockOrganizations(Handle h, Set<UUID> orgs) {
-        return h.createQuery("SELECT o FROM unnest(CAST(:orgs AS uuid[])) o "
-                        + "WHERE pg_try_advisory_xact_lock(:space, hashtext(o::text)) ORDER BY o")
-                .define(Database.QUERY_TYPE, "runs.lock_orgs")
-                .bind("orgs", orgs.toArray(UUID[]::new)).bind("space", ORG_LOCK_SPACE)
-                .mapTo(UUID.class).list();
     }
 
     /** Steps running per organization now (a statement after the locks, so it sees their holders' commits). */
