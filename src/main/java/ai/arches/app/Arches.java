@@ -154,11 +154,20 @@ public final class Arches implements AutoCloseable {
             background.add(new EmbeddingWorker(contents, embedder, passages, cfg.embedding(), metrics.registry()));
             Toolbox toolbox = new Toolbox(contents, search, passages, cfg.workflows(), Json.MAPPER);
             background.add(toolbox);
-            Workflows workflows = new Workflows(db, cursors, clock, toolbox);
-            Executor executor = new Executor(db, toolbox, cfg.workflows(), cfg.database(), clock,
+            Workflows workflows = new Workflows(db, cursors, clock, toolbox, caches);
+            // The executor's writes (claims, step ends, reclaims) do not wait for the WAL flush: lost
+            // in a PostgreSQL crash they are redone (a claimed step is still due; an ended one runs
+            // out its lease and runs again; the tools that write are idempotent per run and node).
+            // Run starts go through the requests' pool and keep synchronous commit, so a run a
+            // client was told about is never lost. Measured: WAL flushes (IO/WALSync, LWLock/WALWrite)
+            // were what the executor waited on.
+            Database runDb = Database.connect(executorDatabase(cfg), "arches-workflows", metrics.registry(),
+                    Map.of("synchronous_commit", "off"));
+            background.add(runDb); // closed after the executor (closed in reverse order)
+            Executor executor = new Executor(runDb, toolbox, cfg.workflows(), cfg.database(), clock,
                     (org, by) -> runAccess(orgs, org, by), metrics.registry());
             background.add(executor); // closed before the toolbox and the pool its steps use
-            Runs runs = new Runs(db, executor, cursors, clock, cfg.workflows());
+            Runs runs = new Runs(db, workflows, executor, cursors, clock, cfg.workflows());
 
             Map<String, Supplier<OpsRoutes.Health>> checks = new LinkedHashMap<>();
             Duration pingTimeout = Duration.ofSeconds(2);
@@ -287,6 +296,15 @@ public final class Arches implements AutoCloseable {
                 LOG.log(java.util.logging.Level.WARNING, "closing " + c.getClass().getSimpleName() + " failed", e);
             }
         }
+    }
+
+    /** The database settings with the executor's own, small pool; migrations already ran on the main pool. */
+    private static ArchesConfig.Database executorDatabase(ArchesConfig cfg) {
+        ArchesConfig.Database d = cfg.database();
+        ArchesConfig.Pool p = d.pool();
+        int n = cfg.workflows().poolConnections();
+        return new ArchesConfig.Database(d.url(), d.user(), d.password(), false, d.statementTimeout(),
+                new ArchesConfig.Pool(n, Math.min(1, n), p.maxLifetime(), p.idleTimeout(), p.connectionTimeout()));
     }
 
     /**

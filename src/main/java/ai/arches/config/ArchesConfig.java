@@ -92,9 +92,10 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
      * The run executor. {@code workers}: steps this node runs at once (0: it runs none);
      * {@code maxRunningPerOrg}: steps of one organization running at once across all nodes;
      * {@code maxQueuedPerOrg}: runs of one organization waiting to start (429 beyond it);
-     * {@code lease}: a claimed step not renewed for this long is run again by another node.
+     * {@code lease}: a claimed step not renewed for this long is run again by another node;
+     * {@code poolConnections}: the executor's own connections, apart from the requests' pool.
      */
-    public record Workflows(int workers, int maxRunningPerOrg, int maxQueuedPerOrg, Duration lease,
+    public record Workflows(int workers, int poolConnections, int maxRunningPerOrg, int maxQueuedPerOrg, Duration lease,
                             Duration pollInterval, Duration defaultStepTimeout, Http http, Summarize summarize) {}
 
     /** The {@code http} tool: addresses in {@code allow} are reachable even if private or loopback. */

@@ -179,6 +179,7 @@ public final class ConfigLoader {
         }
         return new ArchesConfig.Workflows(
                 integer("workflows.workers", 0, 10_000),
+                integer("workflows.pool_connections", 1, 1000),
                 integer("workflows.max_running_per_org", 1, 10_000),
                 integer("workflows.max_queued_per_org", 1, 10_000_000),
                 duration("workflows.lease", Duration.ofSeconds(1), Duration.ofHours(1)),

@@ -62,12 +62,13 @@ public final class Database implements AutoCloseable {
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Timer gateWait;
 
-    private Database(HikariDataSource dataSource, int permits, Duration acquireTimeout, MeterRegistry registry) {
+    private Database(HikariDataSource dataSource, String poolName, int permits, Duration acquireTimeout,
+                     MeterRegistry registry) {
         this.dataSource = dataSource;
         this.gate = new Semaphore(permits, true);
         this.acquireTimeoutNanos = acquireTimeout.toNanos();
         this.registry = registry;
-        this.gateWait = Timer.builder("db.pool.wait")
+        this.gateWait = Timer.builder("db.pool.wait").tag("pool", poolName)
                 .description("Time a request waited at the fair gate for a database connection")
                 .publishPercentileHistogram(false)
                 .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
@@ -138,7 +139,8 @@ public final class Database implements AutoCloseable {
         sessionSettings.forEach((name, value) -> options.append(" -c ").append(name).append('=').append(value));
         hc.addDataSourceProperty("options", options.toString());
         hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
-        Database db = new Database(new HikariDataSource(hc), pool.maxConnections(), pool.connectionTimeout(), registry);
+        Database db = new Database(new HikariDataSource(hc), poolName, pool.maxConnections(), pool.connectionTimeout(),
+                registry);
         db.warnIfPoolExceedsServer(pool.maxConnections());
         return db;
     }

@@ -128,6 +128,11 @@ public final class Executor implements AutoCloseable {
         wake.release();
     }
 
+    /** Whether this node's dispatcher can take new work now (it was just woken for it). */
+    boolean hasFreeWorker() {
+        return cfg.workers() > inFlight.get() && !stopping;
+    }
+
     void runStarted() {
         started.increment();
         wake();
@@ -175,8 +180,6 @@ public final class Executor implements AutoCloseable {
     private void onNotification(String payload) {
         if (payload.equals("w")) {
             wake();
-        } else if (payload.startsWith("e:")) {
-            changed(UUID.fromString(payload.substring(2)));
         } else if (payload.startsWith("c:")) {
             interruptLocal(UUID.fromString(payload.substring(2)), null);
         }
@@ -288,7 +291,7 @@ public final class Executor implements AutoCloseable {
                 }
             }
             if (!touched.isEmpty()) {
-                store.save(h, touched, touched.stream().map(r -> "e:" + r.id).toList());
+                store.save(h, touched, List.of());
             }
             return new Round(out, contended);
         });
@@ -370,6 +373,7 @@ public final class Executor implements AutoCloseable {
         Map<RunState, RunStatus> before = new LinkedHashMap<>();
         Map<RunState, Set<String>> interrupted = new LinkedHashMap<>();
         boolean[] due = new boolean[1];
+        boolean[] released = new boolean[1];
         long[] retryAt = {Long.MAX_VALUE};
         db.inTransaction(h -> {
             Map<UUID, RunState> runs = store.lock(h, ids, false, graphs::getIfPresent);
@@ -395,15 +399,16 @@ public final class Executor implements AutoCloseable {
                     }
                     case StepRun.Outcome.Released r -> {
                         run.reclaim(c.nodeId(), now);
-                        due[0] = true;
+                        released[0] = true;
                     }
                 }
-                notes.add("e:" + run.id);
                 if (!stop.isEmpty()) {
                     notes.add("c:" + run.id);
                 }
             }
-            if (due[0]) {
+            // Successors that fell due are this node's to take (a slot of its own is freeing), so
+            // only steps given back at shutdown call on the other nodes.
+            if (released[0]) {
                 notes.add("w");
             }
             if (!before.isEmpty()) {
@@ -430,7 +435,13 @@ public final class Executor implements AutoCloseable {
             }
             if (!live.isEmpty()) {
                 try {
-                    db.withHandle(h -> store.renew(h, owner, now().plus(cfg.lease())));
+                    List<UUID> runs = new ArrayList<>();
+                    List<String> nodes = new ArrayList<>();
+                    live.values().forEach(step -> {
+                        runs.add(step.claimed().run().id);
+                        nodes.add(step.claimed().nodeId());
+                    });
+                    db.withHandle(h -> store.renew(h, owner, runs, nodes, now().plus(cfg.lease())));
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "workflows: renewing leases failed", e);
                 }
@@ -475,7 +486,7 @@ public final class Executor implements AutoCloseable {
             if (!any) {
                 return null;
             }
-            store.save(h, run, List.of("e:" + id, "w"));
+            store.save(h, run, List.of("w"));
             return run;
         });
         if (moved != null) {

@@ -37,7 +37,13 @@ public final class RunRoutes {
     private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
     private static final Set<String> FINAL = Set.of("\"succeeded\"", "\"failed\"", "\"cancelled\"");
     /** A comment line this often keeps proxies from closing a quiet stream and finds gone clients. */
-    private static final long KEEP_ALIVE_SECONDS = 15;
+    private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(15);
+    /**
+     * How often a stream looks for events besides being woken: a run executed on this node wakes
+     * its streams at once, one executed on another node is seen within this (the executor sends
+     * no NOTIFY per event; see RunStore.CHANNEL).
+     */
+    private static final long POLL_MILLIS = 250;
     private static final int EVENT_BATCH = 500;
 
     private final Runs runs;
@@ -101,6 +107,7 @@ public final class RunRoutes {
         try (OutputStream out = res.outputStream()) {
             out.write("retry: 1000\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
+            long lastWrite = System.nanoTime();
             while (true) {
                 var signal = runs.watch(id);
                 List<RunStore.StoredEvent> events = runs.events(id, after, EVENT_BATCH);
@@ -115,6 +122,7 @@ public final class RunRoutes {
                 if (!sb.isEmpty()) {
                     out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
                     out.flush();
+                    lastWrite = System.nanoTime();
                 }
                 if (last) {
                     return;
@@ -129,10 +137,13 @@ public final class RunRoutes {
                     }
                 }
                 try {
-                    signal.get(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+                    signal.get(POLL_MILLIS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
-                    out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.flush();
+                    if (System.nanoTime() - lastWrite > KEEP_ALIVE_NANOS) {
+                        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        lastWrite = System.nanoTime();
+                    }
                 } catch (ExecutionException e) {
                     return;
                 } catch (InterruptedException e) {

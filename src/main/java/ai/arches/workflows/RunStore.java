@@ -31,7 +31,13 @@ import org.jdbi.v3.core.Handle;
  * under its row lock ({@link #lock}), and each change is written by one statement ({@link #save}).
  */
 final class RunStore {
-    /** NOTIFY channel: "w" new due work, "e:&lt;run&gt;" new events, "c:&lt;run&gt;" stop the run's running steps. */
+    /**
+     * NOTIFY channel: "w" new due work another node should take, "c:&lt;run&gt;" stop the run's
+     * running steps. Sent only where another node must act: a NOTIFY holds PostgreSQL's one
+     * notification-queue lock from its commit until the commit is flushed, so notifying
+     * transactions commit one at a time (a NOTIFY per run start and per step end held the whole
+     * executor to 280 runs/s on this machine, backends waiting on Lock/object).
+     */
     static final String CHANNEL = "arches_workflows";
     /** First key of the advisory locks that serialize claims per organization (the concurrency limit). */
     private static final int ORG_LOCK_SPACE = 0x57464c57;
@@ -50,7 +56,7 @@ final class RunStore {
      * Inserts a new run with its steps and first event, unless the organization already has
      * {@code maxQueued} runs waiting to start; false then (nothing written).
      */
-    boolean insert(Handle h, RunState r, Definition definition, int maxQueued) {
+    boolean insert(Handle h, RunState r, Definition definition, int maxQueued, boolean notify) {
         ArrayNode steps = Json.MAPPER.createArrayNode();
         for (RunState.StepState s : r.steps.values()) {
             ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("ordinal", s.ordinal).put("tool", s.tool)
@@ -75,12 +81,12 @@ final class RunStore {
                         e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
                               SELECT r.id, x.seq, x.type, x.data, :at
                               FROM r, jsonb_to_recordset(CAST(:events AS jsonb)) AS x(seq bigint, type text, data jsonb))
-                        SELECT count(*) FROM (SELECT pg_notify(:channel, 'w') FROM r) n""")
+                        SELECT count(*) FROM (SELECT CASE WHEN :notify THEN pg_notify(:channel, 'w') END FROM r) n""")
                 .define(Database.QUERY_TYPE, "runs.insert")
                 .bind("id", r.id).bind("org", r.organizationId).bind("workflow", r.workflowId)
                 .bind("input", text(r.input)).bind("definition", text(definition)).bind("by", r.createdBy)
                 .bind("at", r.createdAt).bind("seq", r.eventSeq).bind("maxQueued", maxQueued)
-                .bind("steps", text(steps)).bind("events", events(r)).bind("channel", CHANNEL)
+                .bind("steps", text(steps)).bind("events", events(r)).bind("channel", CHANNEL).bind("notify", notify)
                 .mapTo(Long.class).one() == 1;
     }
 
@@ -254,11 +260,18 @@ final class RunStore {
         return out;
     }
 
-    /** Renews the leases of every step this node runs. */
-    int renew(Handle h, UUID owner, Instant until) {
-        return h.createUpdate("UPDATE workflow_steps SET lease_until = :until WHERE lease_owner = :owner AND status = 'running'")
+    /**
+     * Renews the leases of the steps this node is running now, and only those: a step whose end
+     * could not be recorded must run out its lease and go back to the queue, not be renewed forever.
+     */
+    int renew(Handle h, UUID owner, List<UUID> runs, List<String> nodes, Instant until) {
+        return h.createUpdate("UPDATE workflow_steps s SET lease_until = :until "
+                        + "FROM unnest(CAST(:runs AS uuid[]), CAST(:nodes AS text[])) AS l(run_id, node_id) "
+                        + "WHERE s.run_id = l.run_id AND s.node_id = l.node_id AND s.lease_owner = :owner "
+                        + "AND s.status = 'running'")
                 .define(Database.QUERY_TYPE, "runs.renew")
-                .bind("owner", owner).bind("until", until).execute();
+                .bind("owner", owner).bind("until", until).bind("runs", runs.toArray(UUID[]::new))
+                .bind("nodes", nodes.toArray(String[]::new)).execute();
     }
 
     /** Runs with a step whose lease ran out (its node died or lost the database). */

@@ -35,10 +35,12 @@ public final class Runs {
     private final Clock clock;
     private final ArchesConfig.Workflows cfg;
     private final RunStore store;
-    private final WorkflowStore workflows = new WorkflowStore();
+    private final Workflows workflows;
 
-    public Runs(Database db, Executor executor, Cursors cursors, Clock clock, ArchesConfig.Workflows cfg) {
+    public Runs(Database db, Workflows workflows, Executor executor, Cursors cursors, Clock clock,
+                ArchesConfig.Workflows cfg) {
         this.db = db;
+        this.workflows = workflows;
         this.executor = executor;
         this.cursors = cursors;
         this.clock = clock;
@@ -53,13 +55,15 @@ public final class Runs {
      */
     public Run start(Access access, UUID workflowId, JsonNode input) {
         UUID org = access.organizationId();
-        Workflow w = db.withHandle(h -> workflows.get(h, org, workflowId)).orElseThrow(Workflows::notFound);
+        Workflow w = workflows.get(access, workflowId);
         if (w.status().equals(WorkflowStatus.ARCHIVED.wire()) || w.status().equals(WorkflowStatus.PAUSED.wire())) {
             throw new ConflictException("the workflow is " + w.status() + "; set it to draft or active to run it");
         }
         RunState run = RunState.start(Ids.newId(), org, workflowId, access.userId(),
                 input == null ? Json.MAPPER.createObjectNode() : input, RunGraph.of(w.definition()), now());
-        if (!db.withHandle(h -> store.insert(h, run, w.definition(), cfg.maxQueuedPerOrg()))) {
+        // Other nodes are told only when this one has no free worker; else it takes the run itself.
+        boolean notify = !executor.hasFreeWorker();
+        if (!db.withHandle(h -> store.insert(h, run, w.definition(), cfg.maxQueuedPerOrg(), notify))) {
             throw new RateLimitedException("this organization already has " + cfg.maxQueuedPerOrg()
                     + " runs waiting to start (workflows.max_queued_per_org); retry when some have started",
                     new RateLimitStatus(cfg.maxQueuedPerOrg(), 0, 1, 1));
@@ -105,7 +109,7 @@ public final class Runs {
                 throw new ConflictException("the run already " + r.status.wire());
             }
             interrupted[0] = r.cancel(now());
-            store.save(h, r, interrupted[0].isEmpty() ? List.of("e:" + id) : List.of("e:" + id, "c:" + id));
+            store.save(h, r, interrupted[0].isEmpty() ? List.of() : List.of("c:" + id));
             return r;
         });
         if (interrupted[0] != null) {

@@ -60,6 +60,10 @@ final class StepRun {
         this.registry = registry;
     }
 
+    Executor.Claimed claimed() {
+        return claimed;
+    }
+
     void run() {
         RunState run = claimed.run();
         String nodeId = claimed.nodeId();

@@ -10,6 +10,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
+import ai.arches.cache.Caches;
+import ai.arches.cache.TieredCache;
 import ai.arches.common.Cursors;
 import ai.arches.common.FieldError;
 import ai.arches.common.Ids;
@@ -38,12 +40,16 @@ public final class Workflows {
     private final Clock clock;
     private final WorkflowStore store = new WorkflowStore();
     private final Toolbox toolbox;
+    /** Workflows by (organization, id): every run start reads one, and definitions change rarely. */
+    private final TieredCache<Workflow> byId;
 
-    public Workflows(Database db, Cursors cursors, Clock clock, Toolbox toolbox) {
+    public Workflows(Database db, Cursors cursors, Clock clock, Toolbox toolbox, Caches caches) {
         this.db = db;
         this.cursors = cursors;
         this.clock = clock;
         this.toolbox = toolbox;
+        this.byId = caches.cache("workflows", Workflow.class,
+                w -> ChronoUnit.MICROS.between(Instant.EPOCH, w.updatedAt()));
     }
 
     /** A new workflow, in draft. */
@@ -53,12 +59,15 @@ public final class Workflows {
         Workflow w = new Workflow(Ids.newId(), access.organizationId(), name, description, definition,
                 WorkflowStatus.DRAFT.wire(), access.userId(), now, now);
         Definition stored = db.withHandle(h -> store.insert(h, w));
-        return new Workflow(w.id(), w.organizationId(), w.name(), w.description(), stored, w.status(),
+        Workflow created = new Workflow(w.id(), w.organizationId(), w.name(), w.description(), stored, w.status(),
                 w.createdBy(), w.createdAt(), w.updatedAt());
+        byId.put(key(created.organizationId(), created.id()), created);
+        return created;
     }
 
     public Workflow get(Access access, UUID id) {
-        return db.withHandle(h -> store.get(h, access.organizationId(), id)).orElseThrow(Workflows::notFound);
+        UUID org = access.organizationId();
+        return byId.get(key(org, id), () -> db.withHandle(h -> store.get(h, org, id))).orElseThrow(Workflows::notFound);
     }
 
     /**
@@ -79,14 +88,22 @@ public final class Workflows {
     public Workflow update(Access access, UUID id, Changes changes) {
         changes.definition().ifPresent(this::check);
         Instant now = now();
-        return db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
+        Workflow updated = db.withHandle(h -> store.update(h, access.organizationId(), id, changes, now))
                 .orElseThrow(Workflows::notFound);
+        byId.put(key(updated.organizationId(), updated.id()), updated);
+        return updated;
     }
 
     public void delete(Access access, UUID id) {
-        if (!db.withHandle(h -> store.delete(h, access.organizationId(), id))) {
+        boolean deleted = db.withHandle(h -> store.delete(h, access.organizationId(), id));
+        byId.invalidate(key(access.organizationId(), id));
+        if (!deleted) {
             throw notFound();
         }
+    }
+
+    private static String key(UUID org, UUID id) {
+        return org + ":" + id;
     }
 
     /**
