@@ -27,8 +27,8 @@ ORGS = 24
 LATENCY_RATE = 200
 FANOUT_RUNS = 30
 RECOVERY_LEASE = "5s"
-# More than the platform's 16 workers take at once, so the second node holds steps when it dies.
-RECOVERY_RUNS = 48
+# More than the platform's 64 workers take at once, so the second node holds steps when it dies.
+RECOVERY_RUNS = 96
 STEP_MS = 2000
 
 
@@ -272,7 +272,7 @@ def report(r):
     t, l, f, k = r["throughput"], r["latency"], r["fanout"], r["recovery"]
     return ["## Workflow runs", "",
             f"One-step runs (a `transform` step) started through the API by wrk -c64 over {r['orgs']} organizations "
-            f"(`workflows.max_running_per_org` 8 each, 16 workers), then drained; enqueue-to-start from the server's "
+            f"(`workflows.max_running_per_org` 8 each, 64 workers), then drained; enqueue-to-start from the server's "
             f"own stamps (the step's start minus the run's creation); a 10-node fan-out/fan-in run one at a time; "
             f"a second node killed with SIGKILL mid-step.", "",
             "| measure | figure | goal | |", "|---|---|---|---|",
