@@ -240,8 +240,8 @@ public final class Executor implements AutoCloseable {
 
     /**
      * One claim transaction: up to {@code free} due steps, each organization within its limit.
-     * Three statements whatever the number of steps: due steps with their runs' and
-     * organizations' locks, the runs as they stand with the organizations' running counts, the write.
+     * Five statements whatever the number of steps: due steps with their organizations' locks,
+     * the runs' locks, the runs as they stand, the organizations' running counts, the write.
      */
     private Round claim(int free) {
         List<RunState> touched = new ArrayList<>();
@@ -262,13 +262,11 @@ public final class Executor implements AutoCloseable {
                     contended = true;
                 }
             }
-            if (runIds.isEmpty()) {
-                return new Round(List.of(), contended);
-            }
-            var claimable = store.claimable(h, runIds, orgs, graphs::getIfPresent);
-            Map<UUID, RunState> runs = claimable.runs();
+            Map<UUID, RunState> runs = runIds.isEmpty() ? Map.of() : store.lock(h, runIds, true, graphs::getIfPresent);
             runs.values().forEach(r -> graphs.put(r.id, r.graph));
-            Map<UUID, Integer> running = new LinkedHashMap<>(claimable.running());
+            contended |= runs.size() < runIds.size();
+            Map<UUID, Integer> running = orgs.isEmpty() ? new LinkedHashMap<>()
+                    : new LinkedHashMap<>(store.running(h, List.copyOf(orgs)));
             // Stamped after the counts: a step that freed a slot committed its finish before this
             // start, so no start is ever recorded before the finish whose slot it took.
             Instant startedAt = now();

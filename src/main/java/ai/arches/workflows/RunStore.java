@@ -221,24 +221,23 @@ final class RunStore {
     }
 
     /**
-     * Due steps, oldest first, locked with their runs (others skip both), leaving out organizations that already
+     * Due steps, oldest first, locked (others skip them), leaving out organizations that already
      * run {@code maxRunning} steps; each row says whether this transaction holds its
      * organization's claim lock (taken where free: another node claiming for the organization
      * makes this one skip it this round, never wait). The exact count follows under the lock
-     * ({@link #claimable}, a statement of its own, so it sees what the locks' last holders committed).
+     * ({@link #running}).
      */
     List<Candidate> due(Handle h, Instant now, int limit, int maxRunning) {
         // The lock is taken in the outer select, over the rows the limit kept (a locking CTE is
         // materialized), not for every due row the sort saw.
         return h.createQuery("""
                         WITH c AS (SELECT s.run_id, s.node_id, s.organization_id, s.ready_at FROM workflow_steps s
-                                   JOIN workflow_runs r ON r.id = s.run_id
                                    WHERE s.status = 'pending' AND s.waiting = 0 AND s.ready_at <= :now
                                      AND s.organization_id NOT IN (SELECT organization_id FROM workflow_steps
                                                                    WHERE status = 'running' GROUP BY organization_id
                                                                    HAVING count(*) >= :maxRunning)
                                    ORDER BY s.ready_at LIMIT :limit
-                                   FOR UPDATE OF s, r SKIP LOCKED)
+                                   FOR UPDATE OF s SKIP LOCKED)
                         SELECT run_id, node_id, organization_id,
                                pg_try_advisory_xact_lock(:space, hashtext(organization_id::text)) AS org_locked
                         FROM c ORDER BY ready_at""")
@@ -247,6 +246,18 @@ final class RunStore {
                 .map((rs, ctx) -> new Candidate(Rows.uuid(rs, "run_id"), rs.getString("node_id"),
                         Rows.uuid(rs, "organization_id"), rs.getBoolean("org_locked")))
                 .list();
+    }
+
+    /** Steps running per organization now (a statement after the locks, so it sees their holders' commits). */
+    Map<UUID, Integer> running(Handle h, List<UUID> orgs) {
+        Map<UUID, Integer> out = new LinkedHashMap<>();
+        h.createQuery("SELECT organization_id, count(*) AS n FROM workflow_steps "
+                        + "WHERE status = 'running' AND organization_id = ANY(:orgs) GROUP BY organization_id")
+                .define(Database.QUERY_TYPE, "runs.running")
+                .bind("orgs", orgs.toArray(UUID[]::new))
+                .map((rs, ctx) -> Map.entry(Rows.uuid(rs, "organization_id"), rs.getInt("n")))
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
     }
 
     /**
@@ -321,48 +332,14 @@ final class RunStore {
                 .list();
     }
 
-    record Claimable(Map<UUID, RunState> runs, Map<UUID, Integer> running) {}
-
-    /**
-     * The runs of claimed candidates as they stand (locked by {@link #due}), and how many steps
-     * their organizations run now, in one statement.
-     */
-    Claimable claimable(Handle h, Set<UUID> ids, Set<UUID> orgs, Function<UUID, RunGraph> graphs) {
-        String[] counts = {null};
-        Map<UUID, RunState> runs = load(h, "SELECT " + RUN_COLUMNS + ", r.definition, " + STEP_COLUMNS
-                + ", (SELECT jsonb_object_agg(organization_id::text, n)::text FROM (SELECT organization_id, count(*) AS n"
-                + " FROM workflow_steps WHERE status = 'running' AND organization_id = ANY(:orgs)"
-                + " GROUP BY organization_id) c) AS running"
-                + " FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id WHERE r.id = ANY(:ids)"
-                + " ORDER BY r.id, s.ordinal", "runs.claimable", null, ids, graphs,
-                q -> q.bind("orgs", orgs.toArray(UUID[]::new)), rs -> counts[0] = rs.getString("running"));
-        Map<UUID, Integer> running = new LinkedHashMap<>();
-        if (counts[0] != null) {
-            json(counts[0]).fields().forEachRemaining(e -> running.put(UUID.fromString(e.getKey()), e.getValue().asInt()));
-        }
-        return new Claimable(runs, running);
-    }
-
     private Map<UUID, RunState> load(Handle h, String sql, String name, UUID org, Set<UUID> ids,
                                      Function<UUID, RunGraph> graphs) {
-        return load(h, sql, name, org, ids, graphs, q -> { }, rs -> { });
-    }
-
-    private interface RowPeek {
-        void accept(ResultSet rs) throws SQLException;
-    }
-
-    private Map<UUID, RunState> load(Handle h, String sql, String name, UUID org, Set<UUID> ids,
-                                     Function<UUID, RunGraph> graphs,
-                                     java.util.function.Consumer<org.jdbi.v3.core.statement.Query> bind, RowPeek peek) {
         Map<UUID, RunState> out = new LinkedHashMap<>();
         var q = h.createQuery(sql).define(Database.QUERY_TYPE, name).bind("ids", ids.toArray(UUID[]::new));
         if (org != null) {
             q.bind("org", org);
         }
-        bind.accept(q);
         q.map((rs, ctx) -> {
-            peek.accept(rs);
             UUID id = Rows.uuid(rs, "id");
             RunState r = out.get(id);
             if (r == null) {
