@@ -17,7 +17,7 @@ final class Fixtures {
     private Fixtures() {}
 
     static ArchesConfig.Workflows workflows(List<Cidr> allow, long maxResponseBytes, String summarizeUrl) {
-        return new ArchesConfig.Workflows(1, 10, 100, Duration.ofSeconds(30), Duration.ofMillis(100),
+        return new ArchesConfig.Workflows(1, 1, 10, 100, Duration.ofSeconds(30), Duration.ofMillis(100),
                 Duration.ofSeconds(30), new ArchesConfig.Http(allow, Duration.ofSeconds(5), maxResponseBytes),
                 new ArchesConfig.Summarize(summarizeUrl, "test-model", "sk-test", Duration.ofSeconds(5)));
     }

@@ -108,8 +108,8 @@ class HttpToolTest {
 
     private static Toolbox toolbox(List<Cidr> allow, Duration timeout) {
         ArchesConfig.Workflows w = Fixtures.workflows(allow, MAX_BYTES, "");
-        ArchesConfig.Workflows cfg = new ArchesConfig.Workflows(w.workers(), w.maxRunningPerOrg(), w.maxQueuedPerOrg(),
-                w.lease(), w.pollInterval(), w.defaultStepTimeout(),
+        ArchesConfig.Workflows cfg = new ArchesConfig.Workflows(w.workers(), w.poolConnections(), w.maxRunningPerOrg(),
+                w.maxQueuedPerOrg(), w.lease(), w.pollInterval(), w.defaultStepTimeout(),
                 new ArchesConfig.Http(allow, timeout, MAX_BYTES), w.summarize());
         return new Toolbox(null, null, new Passages(20, 5), cfg, Json.MAPPER);
     }
