@@ -390,7 +390,7 @@ public final class Executor implements AutoCloseable {
                 switch (b.outcome()) {
                     case StepRun.Outcome.Succeeded s -> due[0] |= !run.succeed(c.nodeId(), s.output(), now).isEmpty();
                     case StepRun.Outcome.Failed f -> {
-                        long backoff = f.retryable() ? f.policy().backoffMs(c.attempt()) : -1;
+                        long backoff = f.policy().backoffMs(c.attempt());
                         Instant at = backoff >= 0 ? now.plusMillis(backoff) : null;
                         if (at != null) {
                             retryAt[0] = Math.min(retryAt[0], at.toEpochMilli());

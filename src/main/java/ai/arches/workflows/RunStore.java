@@ -282,13 +282,6 @@ final class RunStore {
                 .bind("now", now).bind("limit", limit).mapTo(UUID.class).list();
     }
 
-    /** When the next pending step falls due (a retry's backoff), if any. */
-    Optional<Instant> nextDue(Handle h) {
-        return h.createQuery("SELECT min(ready_at) AS at FROM workflow_steps WHERE status = 'pending' AND waiting = 0")
-                .define(Database.QUERY_TYPE, "runs.next_due")
-                .map((rs, ctx) -> Rows.instant(rs, "at")).findOne().flatMap(Optional::ofNullable);
-    }
-
     long dueCount(Handle h, Instant now) {
         return h.createQuery("SELECT count(*) FROM workflow_steps WHERE status = 'pending' AND waiting = 0 AND ready_at <= :now")
                 .define(Database.QUERY_TYPE, "runs.due_count")

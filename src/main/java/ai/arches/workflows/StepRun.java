@@ -28,7 +28,7 @@ final class StepRun {
     sealed interface Outcome {
         record Succeeded(JsonNode output) implements Outcome {}
 
-        record Failed(String message, boolean retryable, StepPolicy policy) implements Outcome {}
+        record Failed(String message, StepPolicy policy) implements Outcome {}
 
         /** The node is shutting down: the step goes back to the queue without counting the attempt. */
         record Released() implements Outcome {}
@@ -111,10 +111,10 @@ final class StepRun {
             label = "stopped";
             outcome = null; // its run already ended; the step's state was written with that move
         } else if (late) {
-            outcome = new Outcome.Failed("timed out after " + policy.timeout().toMillis() + " ms", true, policy);
+            outcome = new Outcome.Failed("timed out after " + policy.timeout().toMillis() + " ms", policy);
             label = "timeout";
         } else if (error != null) {
-            outcome = new Outcome.Failed(error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) + "…" : error, true,
+            outcome = new Outcome.Failed(error.length() > MAX_ERROR ? error.substring(0, MAX_ERROR) + "…" : error,
                     policy);
             label = "failed";
         } else {
