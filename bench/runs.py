@@ -4,7 +4,8 @@
               ORGS organizations so their concurrency limits are not the bound), then drained;
               sustained runs/s = runs finished / (last finish - first start).
 - latency:    one-step runs started at a fixed 200/s (open loop, paced senders); enqueue-to-start
-              = the step's start - the run's creation, both stamped by the server, p50/p95/p99.
+              = from the run's creation (stamped before its insert) to its step's thread starting, from
+              the server's histogram, p50/p95/p99; the recorded started_at - created_at beside it.
 - fan-out:    a 10-node DAG (start, 8 parallel steps, join) run one at a time; end-to-end p50/p99.
 - recovery:   a second node is started beside the platform, both take 2 s steps, the second is
               killed with SIGKILL mid-step; time until the other node finished its steps again.
@@ -14,6 +15,7 @@ previous one first, so the figures never mix.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -171,21 +173,52 @@ def run_latency(flows, rate=LATENCY_RATE, seconds=None):
             n += 1
 
     threads = [threading.Thread(target=send, args=(k,)) for k in range(senders)]
+    before = B.scrape()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     drained = wait_idle()
+    launched = histogram(before, B.scrape(), "workflow_enqueue_to_start_seconds")
+    # The recorded start (the step's started_at): for steps a start claims in its own transaction
+    # this is the start's own time stamp, so it says nothing about waiting; the launch figure does.
     lat = pct(MS.format("s.started_at", "r.created_at"),
               "FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id WHERE s.status = 'succeeded'")
     achieved = lat["count"] / seconds
     out = {"rate": rate, "seconds": seconds, "achieved": round(achieved, 1), "failures": len(failures),
-           "drained": drained, "backlogBefore": settle, **lat}
-    out["met"] = (drained and not failures and lat["p50"] is not None and lat["p50"] < GOAL["p50"]
-                  and lat["p99"] < GOAL["p99"])
-    B.log(f"runs: enqueue-to-start at {rate}/s for {seconds} s: {lat['count']} runs, p50 {lat['p50']} ms, "
-          f"p95 {lat['p95']} ms, p99 {lat['p99']} ms, max {lat['max']} ms, failures {len(failures)} "
+           "drained": drained, "backlogBefore": settle, "recorded": lat, "count": lat["count"], **launched}
+    out["met"] = (drained and not failures and launched["p50"] is not None and launched["p50"] < GOAL["p50"]
+                  and launched["p99"] < GOAL["p99"])
+    B.log(f"runs: enqueue-to-start at {rate}/s for {seconds} s: {lat['count']} runs, step thread started "
+          f"p50 {launched['p50']} ms, p95 {launched['p95']} ms, p99 {launched['p99']} ms "
+          f"(recorded started_at p50 {lat['p50']} p99 {lat['p99']} ms), failures {len(failures)} "
           f"(goal p50 < {GOAL['p50']:.0f}, p99 < {GOAL['p99']:.0f} ms: {met(out['met'])})")
+    return out
+
+
+def histogram(before, after, name):
+    """p50/p95/p99 in ms of a Prometheus histogram's observations between two scrapes, by linear
+    interpolation inside the bucket (Micrometer's buckets are ~10-30% apart below 20 ms)."""
+    buckets = []
+    for (n, labels), v in after.items():
+        if n == name + "_bucket":
+            le = re.search(r'le="([^"]+)"', labels).group(1)
+            buckets.append((float("inf") if le == "+Inf" else float(le), v - before.get((n, labels), 0.0)))
+    buckets.sort()
+    total = buckets[-1][1] if buckets else 0
+    out = {"observed": int(total)}
+    for q, key in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+        if not total:
+            out[key] = None
+            continue
+        lo, below = 0.0, 0.0
+        for le, cum in buckets:
+            if cum >= q * total:
+                hi = le if le != float("inf") else lo
+                share = (q * total - below) / (cum - below) if cum > below else 1.0
+                out[key] = round((lo + (hi - lo) * share) * 1000, 2)
+                break
+            lo, below = le, cum
     return out
 
 
@@ -278,13 +311,14 @@ def report(r):
     return ["## Workflow runs", "",
             f"One-step runs (a `transform` step) started through the API by wrk -c64 over {r['orgs']} organizations "
             f"(`workflows.max_running_per_org` 8 each, 64 workers), then drained; enqueue-to-start from the server's "
-            f"own stamps (the step's start minus the run's creation); a 10-node fan-out/fan-in run one at a time; "
+            f"histogram `workflow_enqueue_to_start_seconds` (the run's creation, stamped before its insert, to its "
+            f"step's thread starting), with the recorded `started_at - created_at` beside it; a 10-node fan-out/fan-in run one at a time; "
             f"a second node killed with SIGKILL mid-step.", "",
             "| measure | figure | goal | |", "|---|---|---|---|",
             f"| one-step runs sustained | **{t['sustained']} runs/s** ({t['succeeded']} runs in {t['spanS']} s; "
             f"{t['startRps']:.0f} starts/s, {t['limited']} × 429) | ≥ {GOAL['throughput']} | {B.mark(t['met'])} |",
             f"| enqueue-to-start at {l['rate']}/s ({l['count']} runs) | p50 {l['p50']} ms, p95 {l['p95']} ms, "
-            f"p99 {l['p99']} ms, max {l['max']} ms | p50 < {GOAL['p50']:.0f}, p99 < {GOAL['p99']:.0f} ms | "
+            f"p99 {l['p99']} ms (recorded: p50 {l['recorded']['p50']}, p99 {l['recorded']['p99']} ms) | p50 < {GOAL['p50']:.0f}, p99 < {GOAL['p99']:.0f} ms | "
             f"{B.mark(l['met'])} |",
             f"| 10-node fan-out/fan-in, end to end ({f['runs']} runs) | p50 {f['p50']} ms, p95 {f['p95']} ms, "
             f"p99 {f['p99']} ms | | |",

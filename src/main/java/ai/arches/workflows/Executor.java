@@ -133,9 +133,50 @@ public final class Executor implements AutoCloseable {
         return cfg.workers() > inFlight.get() && !stopping;
     }
 
-    void runStarted() {
-        started.increment();
+    /**
+     * Takes {@code n} worker slots for the first steps of a run this node is starting, so it can
+     * claim them in the start's own transaction; false when fewer are free. Give them back with
+     * {@link #unreserve} unless {@link #launchClaimed} runs the steps.
+     */
+    boolean reserve(int n) {
+        while (!stopping) {
+            int now = inFlight.get();
+            if (now + n > cfg.workers()) {
+                return false;
+            }
+            if (inFlight.compareAndSet(now, now + n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Slots {@link #reserve}d for a start that did not claim its steps; the dispatcher may use them. */
+    void unreserve(int n) {
+        inFlight.addAndGet(-n);
         wake();
+    }
+
+    UUID owner() {
+        return owner;
+    }
+
+    /** Runs the steps a start claimed in its own transaction (their slots were reserved). */
+    void launchClaimed(RunState run) {
+        graphs.put(run.id, run.graph);
+        for (RunState.StepState s : run.steps.values()) {
+            if (s.status == StepStatus.RUNNING) {
+                launch(new Claimed(run, s.nodeId, s.attempts, s.readyAt), true);
+            }
+        }
+    }
+
+    /** Counts a started run; {@code queued}: its steps wait for a dispatcher, wake this one. */
+    void runStarted(boolean queued) {
+        started.increment();
+        if (queued) {
+            wake();
+        }
     }
 
     /** Completes once the run has events after the ones a reader has seen (or at a timeout the reader chooses). */
@@ -196,7 +237,7 @@ public final class Executor implements AutoCloseable {
                     var round = claim(free);
                     claimed = round.claimed().size();
                     contended = round.contended();
-                    round.claimed().forEach(this::launch);
+                    round.claimed().forEach(c -> launch(c, false));
                     errorBackoff = 100;
                 } catch (RuntimeException e) {
                     if (stopping) {
@@ -299,15 +340,17 @@ public final class Executor implements AutoCloseable {
         return round;
     }
 
-    private void launch(Claimed c) {
-        inFlight.incrementAndGet();
-        if (c.readyAt() != null) {
-            enqueueToStart.record(Duration.between(c.readyAt(), now()).abs());
+    private void launch(Claimed c, boolean reserved) {
+        if (!reserved) {
+            inFlight.incrementAndGet();
         }
         StepRun step = new StepRun(this, c, toolbox, () -> access.apply(c.run().organizationId, c.run().createdBy),
                 cfg.defaultStepTimeout(), registry);
         live.put(c.run().id + ":" + c.nodeId(), step);
         Thread.ofVirtual().name("workflow-step").start(() -> {
+            if (c.readyAt() != null) {
+                enqueueToStart.record(Duration.between(c.readyAt(), now()).abs());
+            }
             try {
                 step.run();
             } finally {

@@ -52,42 +52,94 @@ final class RunStore {
 
     record StoredEvent(long seq, String type, String data) {}
 
+    /** What {@link #insert} did: refused (queue full), queued, or queued and claimed by this node at once. */
+    enum Inserted { REFUSED, QUEUED, CLAIMED }
+
     /**
-     * Inserts a new run with its steps and first event, unless the organization already has
-     * {@code maxQueued} runs waiting to start; false then (nothing written).
+     * Takes the organization's claim lock for this transaction if it is free (never waits): the
+     * same lock {@link #due} takes, so a start that claims its own first steps and the
+     * dispatchers of every node count the organization's running steps one at a time.
      */
-    boolean insert(Handle h, RunState r, Definition definition, int maxQueued, boolean notify) {
-        ArrayNode steps = Json.MAPPER.createArrayNode();
-        for (RunState.StepState s : r.steps.values()) {
-            ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("ordinal", s.ordinal).put("tool", s.tool)
-                    .put("waiting", s.waiting);
-            if (s.readyAt != null) {
-                o.put("ready_at", s.readyAt.toString());
-            }
-        }
-        return h.createQuery("""
-                        WITH cap AS (SELECT count(*) AS queued FROM workflow_runs
-                                     WHERE organization_id = :org AND status = 'queued'),
+    boolean tryLockOrganization(Handle h, UUID org) {
+        return h.createQuery("SELECT pg_try_advisory_xact_lock(:space, hashtext(CAST(:org AS text)))")
+                .define(Database.QUERY_TYPE, "runs.lock_org")
+                .bind("space", ORG_LOCK_SPACE).bind("org", org).mapTo(Boolean.class).one();
+    }
+
+    /**
+     * Inserts a new run with its steps and events, unless the organization already has
+     * {@code maxQueued} runs waiting to start (nothing written then). With {@code claimed}, the
+     * same run with its first steps claimed by this node, the run is written that way instead
+     * when the organization stays within {@code maxRunning} with them (the caller holds the
+     * organization's claim lock, taken in an earlier statement, so the count sees every claim
+     * committed before): the steps start as soon as this commits, with no claim transaction and
+     * no dispatcher round in between. Else it is written queued, for the dispatchers.
+     */
+    Inserted insert(Handle h, RunState queued, RunState claimed, Definition definition, int maxQueued, int maxRunning,
+                    boolean notify) {
+        RunState r = queued;
+        int roots = claimed == null ? 0 : claimed.changed.size();
+        return switch (h.createQuery("""
+                        WITH ok AS (SELECT CAST(:claim AS boolean)
+                                           AND (SELECT count(*) FROM workflow_steps
+                                                WHERE status = 'running' AND organization_id = :org) + :roots <= :maxRunning
+                                           AS claimed),
+                        cap AS (SELECT count(*) AS queued FROM workflow_runs
+                                WHERE organization_id = :org AND status = 'queued'),
                         r AS (INSERT INTO workflow_runs (id, organization_id, workflow_id, status, input, definition,
-                                                         created_by, created_at, updated_at, event_seq, progress)
-                              SELECT :id, :org, :workflow, 'queued', CAST(:input AS jsonb), CAST(:definition AS jsonb),
-                                     :by, :at, :at, :seq, 0
-                              FROM cap WHERE cap.queued < :maxQueued
-                              RETURNING id),
-                        s AS (INSERT INTO workflow_steps (run_id, node_id, organization_id, ordinal, tool, waiting, ready_at)
-                              SELECT r.id, x.node_id, :org, x.ordinal, x.tool, x.waiting, x.ready_at
-                              FROM r, jsonb_to_recordset(CAST(:steps AS jsonb))
-                                      AS x(node_id text, ordinal int, tool text, waiting int, ready_at timestamptz)),
+                                                         created_by, created_at, started_at, updated_at, event_seq,
+                                                         progress)
+                              SELECT :id, :org, :workflow, CASE WHEN ok.claimed THEN 'running' ELSE 'queued' END,
+                                     CAST(:input AS jsonb), CAST(:definition AS jsonb), :by, :at,
+                                     CASE WHEN ok.claimed THEN CAST(:at AS timestamptz) END, :at,
+                                     CASE WHEN ok.claimed THEN :claimedSeq ELSE :seq END, 0
+                              FROM ok, cap WHERE ok.claimed OR cap.queued < :maxQueued
+                              RETURNING id, status = 'running' AS claimed),
+                        s AS (INSERT INTO workflow_steps (run_id, node_id, organization_id, ordinal, tool, status,
+                                                          waiting, ready_at, attempts, lease_owner, lease_until,
+                                                          started_at)
+                              SELECT r.id, x.node_id, :org, x.ordinal, x.tool, x.status, x.waiting, x.ready_at,
+                                     x.attempts, x.lease_owner, x.lease_until, x.started_at
+                              FROM r, jsonb_to_recordset(CASE WHEN r.claimed THEN CAST(:claimedSteps AS jsonb)
+                                                              ELSE CAST(:steps AS jsonb) END)
+                                      AS x(node_id text, ordinal int, tool text, status text, waiting int,
+                                           ready_at timestamptz, attempts int, lease_owner uuid,
+                                           lease_until timestamptz, started_at timestamptz)),
                         e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
                               SELECT r.id, x.seq, x.type, x.data, :at
-                              FROM r, jsonb_to_recordset(CAST(:events AS jsonb)) AS x(seq bigint, type text, data jsonb))
-                        SELECT count(*) FROM (SELECT CASE WHEN :notify THEN pg_notify(:channel, 'w') END FROM r) n""")
+                              FROM r, jsonb_to_recordset(CASE WHEN r.claimed THEN CAST(:claimedEvents AS jsonb)
+                                                              ELSE CAST(:events AS jsonb) END)
+                                      AS x(seq bigint, type text, data jsonb))
+                        SELECT coalesce((SELECT CASE WHEN claimed THEN 2 ELSE 1 END
+                                         FROM r, (SELECT CASE WHEN :notify AND NOT r.claimed
+                                                              THEN pg_notify(:channel, 'w') END FROM r) n), 0)""")
                 .define(Database.QUERY_TYPE, "runs.insert")
                 .bind("id", r.id).bind("org", r.organizationId).bind("workflow", r.workflowId)
                 .bind("input", text(r.input)).bind("definition", text(definition)).bind("by", r.createdBy)
                 .bind("at", r.createdAt).bind("seq", r.eventSeq).bind("maxQueued", maxQueued)
-                .bind("steps", text(steps)).bind("events", events(r)).bind("channel", CHANNEL).bind("notify", notify)
-                .mapTo(Long.class).one() == 1;
+                .bind("steps", steps(r)).bind("events", events(r)).bind("channel", CHANNEL).bind("notify", notify)
+                .bind("claim", claimed != null).bind("roots", roots).bind("maxRunning", maxRunning)
+                .bind("claimedSeq", claimed == null ? r.eventSeq : claimed.eventSeq)
+                .bind("claimedSteps", claimed == null ? "[]" : steps(claimed))
+                .bind("claimedEvents", claimed == null ? "[]" : events(claimed))
+                .mapTo(Integer.class).one()) {
+            case 0 -> Inserted.REFUSED;
+            case 1 -> Inserted.QUEUED;
+            default -> Inserted.CLAIMED;
+        };
+    }
+
+    private static String steps(RunState r) {
+        ArrayNode steps = Json.MAPPER.createArrayNode();
+        for (RunState.StepState s : r.steps.values()) {
+            ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("ordinal", s.ordinal).put("tool", s.tool)
+                    .put("status", s.status.wire()).put("waiting", s.waiting).put("attempts", s.attempts);
+            putIf(o, "ready_at", s.readyAt);
+            putIf(o, "lease_owner", s.leaseOwner);
+            putIf(o, "lease_until", s.leaseUntil);
+            putIf(o, "started_at", s.startedAt);
+        }
+        return text(steps);
     }
 
     /**

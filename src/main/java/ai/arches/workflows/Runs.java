@@ -59,16 +59,49 @@ public final class Runs {
         if (w.status().equals(WorkflowStatus.ARCHIVED.wire()) || w.status().equals(WorkflowStatus.PAUSED.wire())) {
             throw new ConflictException("the workflow is " + w.status() + "; set it to draft or active to run it");
         }
-        RunState run = RunState.start(Ids.newId(), org, workflowId, access.userId(),
-                input == null ? Json.MAPPER.createObjectNode() : input, RunGraph.of(w.definition()), now());
-        // Other nodes are told only when this one has no free worker; else it takes the run itself.
-        boolean notify = !executor.hasFreeWorker();
-        if (!db.withHandle(h -> store.insert(h, run, w.definition(), cfg.maxQueuedPerOrg(), notify))) {
+        UUID id = Ids.newId();
+        JsonNode in = input == null ? Json.MAPPER.createObjectNode() : input;
+        RunGraph graph = RunGraph.of(w.definition());
+        Instant now = now();
+        RunState run = RunState.start(id, org, workflowId, access.userId(), in, graph, now);
+        int roots = (int) run.steps.values().stream().filter(s -> s.waiting == 0).count();
+        RunStore.Inserted done;
+        if (roots <= cfg.maxRunningPerOrg() && executor.reserve(roots)) {
+            // This node has workers free: it claims the run's first steps in the start's own
+            // transaction, so they start when it commits (no dispatcher round, no claim transaction).
+            RunState claimed = RunState.start(id, org, workflowId, access.userId(), in, graph, now);
+            for (RunState.StepState s : claimed.steps.values()) {
+                if (s.waiting == 0) {
+                    claimed.claim(s.nodeId, executor.owner(), now.plus(cfg.lease()), now);
+                }
+            }
+            try {
+                done = db.inTransaction(h -> store.insert(h, run,
+                        store.tryLockOrganization(h, org) ? claimed : null, w.definition(), cfg.maxQueuedPerOrg(),
+                        cfg.maxRunningPerOrg(), false));
+            } catch (RuntimeException e) {
+                executor.unreserve(roots);
+                throw e;
+            }
+            if (done == RunStore.Inserted.CLAIMED) {
+                executor.launchClaimed(claimed);
+            } else {
+                executor.unreserve(roots);
+            }
+        } else {
+            // Other nodes are told only when this one has no free worker; else it takes the run itself.
+            boolean notify = !executor.hasFreeWorker();
+            done = db.withHandle(h -> store.insert(h, run, null, w.definition(), cfg.maxQueuedPerOrg(),
+                    cfg.maxRunningPerOrg(), notify));
+        }
+        if (done == RunStore.Inserted.REFUSED) {
             throw new RateLimitedException("this organization already has " + cfg.maxQueuedPerOrg()
                     + " runs waiting to start (workflows.max_queued_per_org); retry when some have started",
                     new RateLimitStatus(cfg.maxQueuedPerOrg(), 0, 1, 1));
         }
-        executor.runStarted();
+        executor.runStarted(done == RunStore.Inserted.QUEUED);
+        // The run as it was accepted (queued), also when this node started its first steps in the
+        // same commit: a read right after shows them running.
         return run.view(true);
     }
 

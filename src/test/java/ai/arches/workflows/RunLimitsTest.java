@@ -54,4 +54,37 @@ class RunLimitsTest extends RunTest {
         Instant lastA = spans.stream().map(s -> s[0]).max(Instant::compareTo).orElseThrow();
         assertThat(at(quiet.get("startedAt"))).isBefore(lastA);
     }
+
+    @Test
+    void starts_that_claim_their_own_first_steps_keep_the_limit_when_they_race() throws Exception {
+        var a = api.newUser("Racer");
+        String org = api.newOrg(a, "racers");
+        String wf = f.workflow(a, org, List.of(tool("nap", "delay", Map.of("ms", 300))), List.of());
+        // Twelve starts at once, with eight workers free: each may try to claim its step in its own
+        // insert; the organization's lock and count must still hold the limit of two.
+        List<String> ids = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var gate = new java.util.concurrent.CountDownLatch(1);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 12; i++) {
+                pool.submit(() -> {
+                    gate.await();
+                    ids.add(f.start(a, org, wf, Map.of()).get("id").asText());
+                    return null;
+                });
+            }
+            gate.countDown();
+        }
+        assertThat(ids).hasSize(12);
+        List<Instant[]> spans = new ArrayList<>();
+        for (String id : ids) {
+            JsonNode run = f.awaitFinal(a, org, id);
+            assertThat(run.get("status").asText()).isEqualTo("succeeded");
+            JsonNode s = step(run, "nap");
+            spans.add(new Instant[] {at(s.get("startedAt")), at(s.get("finishedAt"))});
+        }
+        for (Instant[] s : spans) {
+            long overlapping = spans.stream().filter(o -> !o[0].isAfter(s[0]) && o[1].isAfter(s[0])).count();
+            assertThat(overlapping).isLessThanOrEqualTo(2);
+        }
+    }
 }
