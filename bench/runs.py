@@ -27,6 +27,8 @@ B = None  # bench.py, set by use()
 GOAL = {"throughput": 1000, "p50": 5.0, "p99": 50.0}
 ORGS = 24
 LATENCY_RATE = 200
+# Also in QUICK runs: 3 s measured a JIT still warming (one QUICK run: 388 runs/s; the same code later 600+).
+SECONDS = 8
 FANOUT_RUNS = 30
 RECOVERY_LEASE = "5s"
 # More than the platform's 64 workers take at once, so the second node holds steps when it dies.
@@ -120,7 +122,7 @@ MS = "extract(epoch FROM ({} - {})) * 1000"
 def run_throughput(path):
     settle = clear("runs throughput")
     B.quiesce()
-    r = B.wrk(B.BASE, 64, B.DURATION, [path], script="bench/lua/runs.lua")
+    r = B.wrk(B.BASE, 64, max(SECONDS, B.DURATION), [path], script="bench/lua/runs.lua")
     drained = wait_idle()
     row = B.psql(B.DB, "SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*), "
                        "extract(epoch FROM max(finished_at) - min(created_at)) FROM workflow_runs")
@@ -139,7 +141,7 @@ def run_throughput(path):
 
 def run_latency(flows, rate=LATENCY_RATE, seconds=None):
     """Paced senders (open loop: each start is due at its time whatever the last one did)."""
-    seconds = seconds or max(5, B.DURATION)
+    seconds = seconds or max(SECONDS, B.DURATION)
     settle = clear("runs latency")
     B.quiesce()
     targets = flows["one"]
