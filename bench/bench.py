@@ -862,8 +862,9 @@ def report(meta, limits, results, search, queries, hot, png):
          f"{'on (limit raised out of reach; the check still runs)' if os.environ.get('ARCHES_BENCH_RATE_LIMIT', 'true') == 'true' else 'off'}.",
          f"- Sections: {', '.join(ONLY)}{' (ARCHES_BENCH_ONLY)' if ONLY != SECTIONS else ' (all)'}.",
          (f"- Data: {meta['seed']['counts']} ({'reused' if meta['seed']['reused'] else 'seeded'} in "
-          f"{meta['seed']['seconds']} s); search corpus {meta['search']['documents']} documents, "
-          f"{meta['search']['passages']} passages ({'reused' if meta['search']['reused'] else 'seeded'})."
+          f"{meta['seed']['seconds']} s)"
+          + (f"; search corpus {meta['search']['documents']} documents, {meta['search']['passages']} passages "
+             f"({'reused' if meta['search']['reused'] else 'seeded'})." if meta.get("search") else ".")
           if "seed" in meta else "- Data: not used (no platform section ran)."),
          f"- Background work: embedding workers on (production setting); every measurement started with "
          f"{'no' if not left else '**some**'} documents pending or processing ({len(backlogs)} checks"
@@ -1048,7 +1049,9 @@ def main():
         srv = [start_server(jhome, workers=0)]  # search_setup restarts it with the workers on
         try:
             meta["seed"] = seed(jhome, cp)
-            meta["search"] = search_setup(jhome, cp, srv)
+            # The runs alone need no search corpus: its man pages change whenever a package is
+            # installed, and a changed corpus is embedded again (minutes of both cores).
+            meta["search"] = search_setup(jhome, cp, srv) if set(ONLY) - {"runs", "limits", "queries"} else None
             log(f"warming up the server ({WARMUP} s, not measured)")
             warm_up()
             if "ceiling" in ONLY:
