@@ -52,6 +52,7 @@ public final class Executor implements AutoCloseable {
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
     private static final int REAP_BATCH = 100;
     private static final int COMMIT_BATCH = 128;
+    private static final long NOTIFY_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     /** What a claim hands a step's thread: its run as claimed (input, earlier outputs) and its attempt. */
     record Claimed(RunState run, String nodeId, int attempt, Instant readyAt) {}
@@ -77,6 +78,7 @@ public final class Executor implements AutoCloseable {
     /** The earliest retry this node scheduled (epoch ms; Long.MAX_VALUE: none). */
     private final AtomicLong nextRetry = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong queueDepth = new AtomicLong();
+    private final AtomicLong lastNotify = new AtomicLong(System.nanoTime() - NOTIFY_EVERY_NANOS);
     private final Counter started;
     private final Map<RunStatus, Counter> finished = new LinkedHashMap<>();
     private final Timer enqueueToStart;
@@ -131,6 +133,21 @@ public final class Executor implements AutoCloseable {
     /** Whether this node's dispatcher can take new work now (it was just woken for it). */
     boolean hasFreeWorker() {
         return cfg.workers() > inFlight.get() && !stopping;
+    }
+
+    /**
+     * Whether a run this node starts but cannot take now should wake the other nodes: only when
+     * no worker here is free, and at most once per {@link #NOTIFY_EVERY_NANOS} (a woken node keeps
+     * claiming while it finds work). Every NOTIFY holds PostgreSQL's notification lock through its
+     * commit's flush: one per start, with every worker busy, held starts to ~310/s (Lock:object).
+     */
+    boolean notifyOthers() {
+        if (hasFreeWorker()) {
+            return false;
+        }
+        long now = System.nanoTime();
+        long last = lastNotify.get();
+        return now - last >= NOTIFY_EVERY_NANOS && lastNotify.compareAndSet(last, now);
     }
 
     /**

@@ -90,7 +90,7 @@ public final class Runs {
             }
         } else {
             // Other nodes are told only when this one has no free worker; else it takes the run itself.
-            boolean notify = !executor.hasFreeWorker();
+            boolean notify = executor.notifyOthers();
             done = db.withHandle(h -> store.insert(h, run, null, w.definition(), cfg.maxQueuedPerOrg(),
                     cfg.maxRunningPerOrg(), notify));
         }
