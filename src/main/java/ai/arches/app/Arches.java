@@ -168,6 +168,7 @@ public final class Arches implements AutoCloseable {
                     (org, by) -> runAccess(orgs, org, by), metrics.registry());
             background.add(executor); // closed before the toolbox and the pool its steps use
             Runs runs = new Runs(db, workflows, executor, cursors, clock, cfg.workflows());
+            background.add(runs); // closed before the executor
 
             Map<String, Supplier<OpsRoutes.Health>> checks = new LinkedHashMap<>();
             Duration pingTimeout = Duration.ofSeconds(2);

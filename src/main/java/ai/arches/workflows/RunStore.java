@@ -52,94 +52,120 @@ final class RunStore {
 
     record StoredEvent(long seq, String type, String data) {}
 
-    /** What {@link #insert} did: refused (queue full), queued, or queued and claimed by this node at once. */
+    /** What became of a start: refused (its organization's queue is full), queued, or claimed by this node at once. */
     enum Inserted { REFUSED, QUEUED, CLAIMED }
 
     /**
-     * Takes the organization's claim lock for this transaction if it is free (never waits): the
-     * same lock {@link #due} takes, so a start that claims its own first steps and the
-     * dispatchers of every node count the organization's running steps one at a time.
+     * A run to insert: as queued, and, where this node reserved workers for its first steps, the
+     * same run with them claimed by this node ({@code claimed}, else null).
      */
-    boolean tryLockOrganization(Handle h, UUID org) {
-        return h.createQuery("SELECT pg_try_advisory_xact_lock(:space, hashtext(CAST(:org AS text)))")
-                .define(Database.QUERY_TYPE, "runs.lock_org")
-                .bind("space", ORG_LOCK_SPACE).bind("org", org).mapTo(Boolean.class).one();
+    record NewRun(RunState queued, RunState claimed, Definition definition) {
+        UUID organizationId() {
+            return queued.organizationId;
+        }
+
+        int roots() {
+            return claimed == null ? 0 : claimed.changed.size();
+        }
+    }
+
+    /** An organization as a batch of starts finds it: its claim lock taken (or not), its queued runs. */
+    record OrgState(boolean locked, long queued) {}
+
+    /**
+     * The organizations' queued runs, and their claim locks taken for this transaction where
+     * {@code claiming} names them and the lock is free (never waits): the same lock {@link #due}
+     * takes, so starts that claim their own first steps and the dispatchers of every node count an
+     * organization's running steps one at a time. Read the counts with {@link #running} in a
+     * later statement, which sees every claim committed before the lock was taken.
+     */
+    Map<UUID, OrgState> organizations(Handle h, Set<UUID> orgs, Set<UUID> claiming) {
+        Map<UUID, OrgState> out = new LinkedHashMap<>();
+        h.createQuery("""
+                        SELECT o AS organization_id,
+                               o = ANY(CAST(:claiming AS uuid[]))
+                                   AND pg_try_advisory_xact_lock(:space, hashtext(CAST(o AS text))) AS locked,
+                               (SELECT count(*) FROM workflow_runs WHERE organization_id = o AND status = 'queued')
+                                   AS queued
+                        FROM unnest(CAST(:orgs AS uuid[])) o ORDER BY o""")
+                .define(Database.QUERY_TYPE, "runs.organizations")
+                .bind("orgs", orgs.toArray(UUID[]::new)).bind("claiming", claiming.toArray(UUID[]::new))
+                .bind("space", ORG_LOCK_SPACE)
+                .map((rs, ctx) -> Map.entry(Rows.uuid(rs, "organization_id"),
+                        new OrgState(rs.getBoolean("locked"), rs.getLong("queued"))))
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
     }
 
     /**
-     * Inserts a new run with its steps and events, unless the organization already has
-     * {@code maxQueued} runs waiting to start (nothing written then). With {@code claimed}, the
-     * same run with its first steps claimed by this node, the run is written that way instead
-     * when the organization stays within {@code maxRunning} with them (the caller holds the
-     * organization's claim lock, taken in an earlier statement, so the count sees every claim
-     * committed before): the steps start as soon as this commits, with no claim transaction and
-     * no dispatcher round in between. Else it is written queued, for the dispatchers.
+     * Inserts new runs with their steps and events, each as its {@code how} says (queued or
+     * claimed; refused ones are left out), and wakes the other nodes if {@code notify}: one
+     * statement for a whole batch of starts.
      */
-    Inserted insert(Handle h, RunState queued, RunState claimed, Definition definition, int maxQueued, int maxRunning,
-                    boolean notify) {
-        RunState r = queued;
-        int roots = claimed == null ? 0 : claimed.changed.size();
-        return switch (h.createQuery("""
-                        WITH ok AS (SELECT CAST(:claim AS boolean)
-                                           AND (SELECT count(*) FROM workflow_steps
-                                                WHERE status = 'running' AND organization_id = :org) + :roots <= :maxRunning
-                                           AS claimed),
-                        cap AS (SELECT count(*) AS queued FROM workflow_runs
-                                WHERE organization_id = :org AND status = 'queued'),
-                        r AS (INSERT INTO workflow_runs (id, organization_id, workflow_id, status, input, definition,
-                                                         created_by, created_at, started_at, updated_at, event_seq,
-                                                         progress)
-                              SELECT :id, :org, :workflow, CASE WHEN ok.claimed THEN 'running' ELSE 'queued' END,
-                                     CAST(:input AS jsonb), CAST(:definition AS jsonb), :by, :at,
-                                     CASE WHEN ok.claimed THEN CAST(:at AS timestamptz) END, :at,
-                                     CASE WHEN ok.claimed THEN :claimedSeq ELSE :seq END, 0
-                              FROM ok, cap WHERE ok.claimed OR cap.queued < :maxQueued
-                              RETURNING id, status = 'running' AS claimed),
+    void insert(Handle h, List<NewRun> runs, List<Inserted> how, boolean notify) {
+        ArrayNode rows = Json.MAPPER.createArrayNode();
+        ArrayNode steps = Json.MAPPER.createArrayNode();
+        ArrayNode events = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < runs.size(); i++) {
+            if (how.get(i) == Inserted.REFUSED) {
+                continue;
+            }
+            NewRun n = runs.get(i);
+            RunState r = how.get(i) == Inserted.CLAIMED ? n.claimed() : n.queued();
+            String id = r.id.toString();
+            ObjectNode row = rows.addObject().put("id", id).put("organization_id", r.organizationId.toString())
+                    .put("workflow_id", r.workflowId.toString()).put("status", r.status.wire())
+                    .put("created_at", r.createdAt.toString()).put("event_seq", r.eventSeq);
+            putIf(row, "created_by", r.createdBy);
+            putIf(row, "started_at", r.startedAt);
+            row.set("input", r.input);
+            row.set("definition", Json.MAPPER.valueToTree(n.definition()));
+            for (RunState.StepState s : r.steps.values()) {
+                ObjectNode o = steps.addObject().put("run_id", id).put("organization_id", r.organizationId.toString())
+                        .put("node_id", s.nodeId).put("ordinal", s.ordinal).put("tool", s.tool)
+                        .put("status", s.status.wire()).put("waiting", s.waiting).put("attempts", s.attempts);
+                putIf(o, "ready_at", s.readyAt);
+                putIf(o, "lease_owner", s.leaseOwner);
+                putIf(o, "lease_until", s.leaseUntil);
+                putIf(o, "started_at", s.startedAt);
+            }
+            for (RunState.Event e : r.events) {
+                events.addObject().put("run_id", id).put("seq", e.seq()).put("type", e.type())
+                        .put("created_at", r.createdAt.toString()).set("data", e.data());
+            }
+        }
+        h.createQuery("""
+                        WITH r AS (INSERT INTO workflow_runs (id, organization_id, workflow_id, status, input, definition,
+                                                              created_by, created_at, started_at, updated_at, event_seq,
+                                                              progress)
+                                   SELECT x.id, x.organization_id, x.workflow_id, x.status, x.input, x.definition,
+                                          x.created_by, x.created_at, x.started_at, x.created_at, x.event_seq, 0
+                                   FROM jsonb_to_recordset(CAST(:runs AS jsonb))
+                                        AS x(id uuid, organization_id uuid, workflow_id uuid, status text, input jsonb,
+                                             definition jsonb, created_by uuid, created_at timestamptz,
+                                             started_at timestamptz, event_seq bigint)
+                                   RETURNING 1),
                         s AS (INSERT INTO workflow_steps (run_id, node_id, organization_id, ordinal, tool, status,
                                                           waiting, ready_at, attempts, lease_owner, lease_until,
                                                           started_at)
-                              SELECT r.id, x.node_id, :org, x.ordinal, x.tool, x.status, x.waiting, x.ready_at,
-                                     x.attempts, x.lease_owner, x.lease_until, x.started_at
-                              FROM r, jsonb_to_recordset(CASE WHEN r.claimed THEN CAST(:claimedSteps AS jsonb)
-                                                              ELSE CAST(:steps AS jsonb) END)
-                                      AS x(node_id text, ordinal int, tool text, status text, waiting int,
-                                           ready_at timestamptz, attempts int, lease_owner uuid,
-                                           lease_until timestamptz, started_at timestamptz)),
+                              SELECT x.run_id, x.node_id, x.organization_id, x.ordinal, x.tool, x.status, x.waiting,
+                                     x.ready_at, x.attempts, x.lease_owner, x.lease_until, x.started_at
+                              FROM jsonb_to_recordset(CAST(:steps AS jsonb))
+                                   AS x(run_id uuid, organization_id uuid, node_id text, ordinal int, tool text,
+                                        status text, waiting int, ready_at timestamptz, attempts int,
+                                        lease_owner uuid, lease_until timestamptz, started_at timestamptz)
+                              RETURNING 1),
                         e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
-                              SELECT r.id, x.seq, x.type, x.data, :at
-                              FROM r, jsonb_to_recordset(CASE WHEN r.claimed THEN CAST(:claimedEvents AS jsonb)
-                                                              ELSE CAST(:events AS jsonb) END)
-                                      AS x(seq bigint, type text, data jsonb))
-                        SELECT coalesce((SELECT CASE WHEN claimed THEN 2 ELSE 1 END
-                                         FROM r, (SELECT CASE WHEN :notify AND NOT r.claimed
-                                                              THEN pg_notify(:channel, 'w') END FROM r) n), 0)""")
+                              SELECT x.run_id, x.seq, x.type, x.data, x.created_at
+                              FROM jsonb_to_recordset(CAST(:events AS jsonb))
+                                   AS x(run_id uuid, seq bigint, type text, data jsonb, created_at timestamptz)
+                              RETURNING 1)
+                        SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM s) + (SELECT count(*) FROM e)
+                               + (SELECT count(*) FROM (SELECT pg_notify(:channel, 'w') WHERE :notify) n)""")
                 .define(Database.QUERY_TYPE, "runs.insert")
-                .bind("id", r.id).bind("org", r.organizationId).bind("workflow", r.workflowId)
-                .bind("input", text(r.input)).bind("definition", text(definition)).bind("by", r.createdBy)
-                .bind("at", r.createdAt).bind("seq", r.eventSeq).bind("maxQueued", maxQueued)
-                .bind("steps", steps(r)).bind("events", events(r)).bind("channel", CHANNEL).bind("notify", notify)
-                .bind("claim", claimed != null).bind("roots", roots).bind("maxRunning", maxRunning)
-                .bind("claimedSeq", claimed == null ? r.eventSeq : claimed.eventSeq)
-                .bind("claimedSteps", claimed == null ? "[]" : steps(claimed))
-                .bind("claimedEvents", claimed == null ? "[]" : events(claimed))
-                .mapTo(Integer.class).one()) {
-            case 0 -> Inserted.REFUSED;
-            case 1 -> Inserted.QUEUED;
-            default -> Inserted.CLAIMED;
-        };
-    }
-
-    private static String steps(RunState r) {
-        ArrayNode steps = Json.MAPPER.createArrayNode();
-        for (RunState.StepState s : r.steps.values()) {
-            ObjectNode o = steps.addObject().put("node_id", s.nodeId).put("ordinal", s.ordinal).put("tool", s.tool)
-                    .put("status", s.status.wire()).put("waiting", s.waiting).put("attempts", s.attempts);
-            putIf(o, "ready_at", s.readyAt);
-            putIf(o, "lease_owner", s.leaseOwner);
-            putIf(o, "lease_until", s.leaseUntil);
-            putIf(o, "started_at", s.startedAt);
-        }
-        return text(steps);
+                .bind("runs", text(rows)).bind("steps", text(steps)).bind("events", text(events))
+                .bind("channel", CHANNEL).bind("notify", notify)
+                .mapTo(Long.class).one();
     }
 
     /**
@@ -426,14 +452,6 @@ final class RunStore {
         s.output = json(rs.getString("step_output"));
         s.error = rs.getString("step_error");
         return s;
-    }
-
-    private static String events(RunState r) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
-        for (RunState.Event e : r.events) {
-            a.addObject().put("seq", e.seq()).put("type", e.type()).set("data", e.data());
-        }
-        return text(a);
     }
 
     private static void putIf(ObjectNode o, String key, Object v) {

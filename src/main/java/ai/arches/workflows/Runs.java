@@ -28,7 +28,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * follows. Every operation takes an {@link Access} and is scoped by its organization; the
  * {@link Executor} does the running.
  */
-public final class Runs {
+public final class Runs implements AutoCloseable {
     private final Database db;
     private final Executor executor;
     private final Cursors cursors;
@@ -36,6 +36,7 @@ public final class Runs {
     private final ArchesConfig.Workflows cfg;
     private final RunStore store;
     private final Workflows workflows;
+    private final Starts starts;
 
     public Runs(Database db, Workflows workflows, Executor executor, Cursors cursors, Clock clock,
                 ArchesConfig.Workflows cfg) {
@@ -46,6 +47,13 @@ public final class Runs {
         this.clock = clock;
         this.cfg = cfg;
         this.store = executor.store();
+        this.starts = new Starts(db, store, cfg);
+    }
+
+    /** Stops writing starts (the server has stopped taking requests). */
+    @Override
+    public void close() {
+        starts.close();
     }
 
     /**
@@ -65,34 +73,32 @@ public final class Runs {
         Instant now = now();
         RunState run = RunState.start(id, org, workflowId, access.userId(), in, graph, now);
         int roots = (int) run.steps.values().stream().filter(s -> s.waiting == 0).count();
-        RunStore.Inserted done;
+        RunState claimed = null;
         if (roots <= cfg.maxRunningPerOrg() && executor.reserve(roots)) {
-            // This node has workers free: it claims the run's first steps in the start's own
-            // transaction, so they start when it commits (no dispatcher round, no claim transaction).
-            RunState claimed = RunState.start(id, org, workflowId, access.userId(), in, graph, now);
+            // This node has workers free: the start claims the run's first steps in its own
+            // transaction, if the organization's limit allows, so they start as it commits.
+            claimed = RunState.start(id, org, workflowId, access.userId(), in, graph, now);
             for (RunState.StepState s : claimed.steps.values()) {
                 if (s.waiting == 0) {
                     claimed.claim(s.nodeId, executor.owner(), now.plus(cfg.lease()), now);
                 }
             }
-            try {
-                done = db.inTransaction(h -> store.insert(h, run,
-                        store.tryLockOrganization(h, org) ? claimed : null, w.definition(), cfg.maxQueuedPerOrg(),
-                        cfg.maxRunningPerOrg(), false));
-            } catch (RuntimeException e) {
-                executor.unreserve(roots);
-                throw e;
-            }
-            if (done == RunStore.Inserted.CLAIMED) {
-                executor.launchClaimed(claimed);
-            } else {
+        }
+        // Other nodes are told only when this one has no free worker; else it takes the run itself.
+        boolean notify = claimed == null && executor.notifyOthers();
+        RunStore.Inserted done;
+        try {
+            done = starts.write(new RunStore.NewRun(run, claimed, w.definition()), notify);
+        } catch (RuntimeException e) {
+            if (claimed != null) {
                 executor.unreserve(roots);
             }
-        } else {
-            // Other nodes are told only when this one has no free worker; else it takes the run itself.
-            boolean notify = executor.notifyOthers();
-            done = db.withHandle(h -> store.insert(h, run, null, w.definition(), cfg.maxQueuedPerOrg(),
-                    cfg.maxRunningPerOrg(), notify));
+            throw e;
+        }
+        if (done == RunStore.Inserted.CLAIMED) {
+            executor.launchClaimed(claimed);
+        } else if (claimed != null) {
+            executor.unreserve(roots);
         }
         if (done == RunStore.Inserted.REFUSED) {
             throw new RateLimitedException("this organization already has " + cfg.maxQueuedPerOrg()
