@@ -88,6 +88,8 @@ public final class Executor implements AutoCloseable {
     /** Not among {@code threads}: it must outlive the others at shutdown, recording the ends of the last steps. */
     private final Thread committer;
     private volatile boolean stopping;
+    /** Whether due work may be waiting for a free worker (set by every wake, cleared by a round that found less than it could take). */
+    private volatile boolean mayBeDue = true;
     private volatile boolean halted;
 
     public Executor(Database db, Toolbox toolbox, ArchesConfig.Workflows cfg, ArchesConfig.Database dbCfg, Clock clock,
@@ -127,7 +129,18 @@ public final class Executor implements AutoCloseable {
 
     /** Something new may be due: look now rather than at the next poll. */
     void wake() {
+        mayBeDue = true;
         wake.release();
+    }
+
+    /**
+     * A worker slot freed: worth a claim round only if work may be waiting for one. Else every
+     * step end cost a round that found nothing (at 200 one-step runs/s, 200 empty rounds/s).
+     */
+    private void slotFreed() {
+        if (mayBeDue) {
+            wake.release();
+        }
     }
 
     /** Whether this node's dispatcher can take new work now (it was just woken for it). */
@@ -171,7 +184,7 @@ public final class Executor implements AutoCloseable {
     /** Slots {@link #reserve}d for a start that did not claim its steps; the dispatcher may use them. */
     void unreserve(int n) {
         inFlight.addAndGet(-n);
-        wake();
+        slotFreed();
     }
 
     UUID owner() {
@@ -250,6 +263,8 @@ public final class Executor implements AutoCloseable {
             int claimed = 0;
             boolean contended = false;
             if (free > 0) {
+                // Cleared before the round: work that falls due during it wakes the next one.
+                mayBeDue = false;
                 try {
                     var round = claim(free);
                     claimed = round.claimed().size();
@@ -261,13 +276,18 @@ public final class Executor implements AutoCloseable {
                         return;
                     }
                     LOG.log(Level.WARNING, "workflows: claiming steps failed; retrying in " + errorBackoff + " ms", e);
+                    mayBeDue = true;
                     pause(errorBackoff);
                     errorBackoff = Math.min(5000, errorBackoff * 2);
                     continue;
                 }
             }
             if (free > 0 && claimed == free) {
+                mayBeDue = true;
                 continue; // there may be more
+            }
+            if (free <= 0 || contended) {
+                mayBeDue = true; // not looked at all, or not everywhere: the next free slot looks again
             }
             long wait = contended ? 10 : cfg.pollInterval().toMillis();
             long retryIn = nextRetry.get() - clock.millis();
@@ -373,7 +393,7 @@ public final class Executor implements AutoCloseable {
             } finally {
                 live.remove(c.run().id + ":" + c.nodeId(), step);
                 inFlight.decrementAndGet();
-                wake();
+                slotFreed();
             }
         });
     }
