@@ -52,6 +52,7 @@ public final class Executor implements AutoCloseable {
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
     private static final int REAP_BATCH = 100;
     private static final int COMMIT_BATCH = 128;
+    private static final int COMMITTERS = 2;
     private static final long NOTIFY_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     /** What a claim hands a step's thread: its run as claimed (input, earlier outputs) and its attempt. */
@@ -86,7 +87,7 @@ public final class Executor implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final PgListener listener;
     /** Not among {@code threads}: it must outlive the others at shutdown, recording the ends of the last steps. */
-    private final Thread committer;
+    private final List<Thread> committers = new ArrayList<>();
     private volatile boolean stopping;
     /** Whether due work may be waiting for a free worker (set by every wake, cleared by a round that found less than it could take). */
     private volatile boolean mayBeDue = true;
@@ -120,9 +121,11 @@ public final class Executor implements AutoCloseable {
         if (cfg.workers() > 0) {
             threads.add(Thread.ofVirtual().name("workflow-dispatcher").start(this::dispatch));
             threads.add(Thread.ofVirtual().name("workflow-heartbeat").start(this::heartbeat));
-            committer = Thread.ofVirtual().name("workflow-committer").start(this::commit);
-        } else {
-            committer = null;
+            // Two: one batch's statements run while the other's commit completes. They lock runs in
+            // id order, so two batches touching one run wait for each other, never deadlock.
+            for (int i = 0; i < COMMITTERS; i++) {
+                committers.add(Thread.ofVirtual().name("workflow-committer-" + i).start(this::commit));
+            }
         }
         threads.add(Thread.ofVirtual().name("workflow-reaper").start(this::reap));
     }
@@ -400,7 +403,7 @@ public final class Executor implements AutoCloseable {
 
     /**
      * Records an attempt's end and returns once it is committed. Ends are written in batches by
-     * one committer (four statements a batch, whatever its size): steps that finish while a batch
+     * committers (three statements a batch, whatever its size): steps that finish while a batch
      * commits go together in the next, so the cost per step falls as load rises.
      */
     void finish(Claimed c, StepRun.Outcome outcome) {
@@ -595,9 +598,7 @@ public final class Executor implements AutoCloseable {
         halted = true;
         stopping = true;
         threads.forEach(Thread::interrupt);
-        if (committer != null) {
-            committer.interrupt();
-        }
+        committers.forEach(Thread::interrupt);
         live.values().forEach(StepRun::stop);
         ended.forEach(e -> e.committed().complete(null));
         listener.close();
@@ -631,11 +632,12 @@ public final class Executor implements AutoCloseable {
                 break;
             }
         }
-        if (committer != null) {
+        for (Thread committer : committers) {
             try {
                 committer.join(Duration.ofSeconds(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                break;
             }
         }
         listener.close();
