@@ -50,6 +50,14 @@ final class AsyncRecorder implements Recorder {
         } catch (IllegalStateException e) {
             throw new ConflictException("async-profiler is already recording in this JVM: " + e.getMessage());
         }
+        if (kind == Kind.LIVE) {
+            // async-profiler drops a sampled object when its weak reference is cleared: without a
+            // collection first, garbage not yet collected would count as live (a whole heap's worth).
+            return () -> {
+                System.gc();
+                profiler.execute("stop");
+            };
+        }
         return () -> profiler.execute("stop");
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.AbstractOwnableSynchronizer;
 
 import ai.arches.admin.pprof.Pprof.Frame;
 
@@ -27,6 +28,8 @@ import one.jfr.event.LiveObject;
  * by (stack, class) and resolved to names before the next is read.
  */
 final class JfrConversion extends JfrConverter {
+    private static final String PARK = "jdk.internal.misc.Unsafe.park";
+
     private record Key(int stackTraceId, long classId) {}
 
     private final Kind kind;
@@ -34,6 +37,8 @@ final class JfrConversion extends JfrConverter {
     private final long sinceNanos;
     private final Pprof profile;
     private final Map<Key, long[]> chunk = new HashMap<>();
+    /** Blocker class name to whether it is a lock; the same few classes recur. */
+    private final Map<String, Boolean> locks = new HashMap<>();
 
     private JfrConversion(JfrReader jfr, Kind kind, long interval, long sinceNanos, String comment) {
         super(jfr, arguments());
@@ -104,12 +109,15 @@ final class JfrConversion extends JfrConverter {
     @Override
     protected void convertChunk() {
         for (Map.Entry<Key, long[]> e : chunk.entrySet()) {
+            StackTrace stack = jfr.stackTraces.get(e.getKey().stackTraceId());
+            if (kind == Kind.MUTEX && !contention(e.getKey().classId(), stack)) {
+                continue;
+            }
             List<Frame> frames = new ArrayList<>();
             if (e.getKey().classId() != 0) {
                 // What was allocated or locked, as the leaf (async-profiler's convention).
                 frames.add(new Frame(getClassName(e.getKey().classId()), 0));
             }
-            StackTrace stack = jfr.stackTraces.get(e.getKey().stackTraceId());
             if (stack != null) {
                 for (int i = 0; i < stack.methods.length; i++) {
                     frames.add(new Frame(getMethodName(stack.methods[i], stack.types[i]), stack.locations[i] >>> 16));
@@ -121,5 +129,27 @@ final class JfrConversion extends JfrConverter {
             profile.add(frames, e.getValue());
         }
         chunk.clear();
+    }
+
+    /**
+     * Whether a lock event is contention. Monitor entries are; a park (jdk.ThreadPark, which JFR
+     * records for every wait) is only when its blocker is a lock, an AbstractOwnableSynchronizer
+     * such as ReentrantLock's, and not a pool waiting for work or an awaited condition: the filter
+     * async-profiler applies to its own park events, which therefore always pass.
+     */
+    private boolean contention(long classId, StackTrace stack) {
+        boolean park = stack != null && stack.methods.length > 0
+                && getMethodName(stack.methods[0], stack.types[0]).equals(PARK);
+        if (!park) {
+            return true;
+        }
+        return classId != 0 && locks.computeIfAbsent(getClassName(classId), name -> {
+            try {
+                return AbstractOwnableSynchronizer.class.isAssignableFrom(
+                        Class.forName(name, false, ClassLoader.getSystemClassLoader()));
+            } catch (ClassNotFoundException | LinkageError ex) {
+                return true; // not loadable here: keep rather than hide it
+            }
+        });
     }
 }

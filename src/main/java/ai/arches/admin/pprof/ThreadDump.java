@@ -51,7 +51,7 @@ final class ThreadDump {
                     frames.add(frame(f.asText()));
                 }
                 if (frames.isEmpty()) {
-                    frames.add(new Frame("[not running]", 0));
+                    frames.add(new Frame("[no stack]", 0));
                 }
                 stacks.merge(frames, 1L, Long::sum);
             }

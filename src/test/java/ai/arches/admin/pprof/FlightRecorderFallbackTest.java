@@ -88,11 +88,15 @@ class FlightRecorderFallbackTest {
     }
 
     @Test
-    void mutex_profile_comes_from_jfr_monitor_events() throws Exception {
-        try (Load load = new Load().contending()) {
+    void mutex_profile_comes_from_jfr_monitor_and_park_events_but_not_idle_waits() throws Exception {
+        try (Load load = new Load().contending().contendingOnLock()) {
             PprofFile p = ProfilesTest.profile(admin.api().get("/debug/pprof/mutex?seconds=1", null), "mutex.pb.gz");
             assertThat(p.sampleTypes()).containsExactly("contentions/count", "delay/nanoseconds");
             assertThat(p.total("delay/nanoseconds", OURS + "contend")).isPositive();
+            assertThat(p.total("delay/nanoseconds", OURS + "contendLock")).isPositive();
+            // Pools waiting for work and awaited conditions park too, but are not contention.
+            assertThat(p.functions()).doesNotContain("java.util.concurrent.ForkJoinPool",
+                    "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject");
         }
     }
 

@@ -3,10 +3,11 @@ package ai.arches.admin.pprof;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Work for a profile to find, in methods whose names the tests look for: CPU burnt, memory
- * allocated or retained, a monitor fought over, sleeping, a parked virtual thread. Close stops it.
+ * allocated or retained, a monitor fought over (a monitor and a lock), sleeping, a parked virtual thread. Close stops it.
  */
 final class Load implements AutoCloseable {
     static final String VIRTUAL_THREAD = "pprof-test-virtual";
@@ -14,6 +15,7 @@ final class Load implements AutoCloseable {
     private volatile boolean stop;
     private final List<Thread> threads = new ArrayList<>();
     private final Object monitor = new Object();
+    private final ReentrantLock lock = new ReentrantLock();
     private final List<byte[]> retained = new ArrayList<>();
     /** Written so the JIT cannot drop the work. */
     private volatile Object sink;
@@ -35,6 +37,12 @@ final class Load implements AutoCloseable {
     Load contending() {
         platform("contend-1", this::contend);
         return platform("contend-2", this::contend);
+    }
+
+    /** The same fight over a ReentrantLock, which threads wait for by parking. */
+    Load contendingOnLock() {
+        platform("lock-1", this::contendLock);
+        return platform("lock-2", this::contendLock);
     }
 
     Load napping() {
@@ -86,6 +94,20 @@ final class Load implements AutoCloseable {
                 while (System.nanoTime() < end) {
                     counter++;
                 }
+            }
+        }
+    }
+
+    private void contendLock() {
+        while (!stop) {
+            lock.lock();
+            try {
+                long end = System.nanoTime() + 2_000_000;
+                while (System.nanoTime() < end) {
+                    counter++;
+                }
+            } finally {
+                lock.unlock();
             }
         }
     }

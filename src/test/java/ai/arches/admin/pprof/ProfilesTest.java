@@ -123,12 +123,13 @@ class ProfilesTest extends ServerTest {
     }
 
     @Test
-    void mutex_profile_has_the_contended_monitor() throws Exception {
-        try (Load load = new Load().contending()) {
+    void mutex_profile_has_the_contended_monitor_and_lock() throws Exception {
+        try (Load load = new Load().contending().contendingOnLock()) {
             Api.Response r = admin().get("/debug/pprof/mutex?seconds=1", null);
             PprofFile p = profile(r, "mutex.pb.gz");
             assertThat(p.sampleTypes()).containsExactly("contentions/count", "delay/nanoseconds");
             assertThat(p.total("delay/nanoseconds", OURS + "contend")).isPositive();
+            assertThat(p.total("delay/nanoseconds", OURS + "contendLock")).isPositive();
             String top = GoPprof.run("-top", r.bytes());
             if (top != null) {
                 assertThat(top).contains("Type: delay", "Load.contend");
