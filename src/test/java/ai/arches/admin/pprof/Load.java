@@ -2,6 +2,8 @@ package ai.arches.admin.pprof;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,6 +18,7 @@ final class Load implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final Object monitor = new Object();
     private final ReentrantLock lock = new ReentrantLock();
+    private final CountDownLatch parked = new CountDownLatch(1);
     private final List<byte[]> retained = new ArrayList<>();
     /** Written so the JIT cannot drop the work. */
     private volatile Object sink;
@@ -49,8 +52,12 @@ final class Load implements AutoCloseable {
         return platform("nap", this::nap);
     }
 
-    Load parkingVirtual() {
+    /** Returns once the virtual thread runs parkVirtual, so a dump taken next finds it there. */
+    Load parkingVirtual() throws InterruptedException {
         threads.add(Thread.ofVirtual().name(VIRTUAL_THREAD).start(this::parkVirtual));
+        if (!parked.await(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("virtual thread did not start");
+        }
         return this;
     }
 
@@ -123,6 +130,7 @@ final class Load implements AutoCloseable {
     }
 
     private void parkVirtual() {
+        parked.countDown();
         while (!stop) {
             LockSupport.parkNanos(10_000_000);
         }
