@@ -1,6 +1,5 @@
 package ai.arches.admin.pprof;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -38,7 +38,6 @@ final class Pprof {
     private final ValueType periodType;
     private final long period;
     private final String comment;
-    private int sampleCount;
 
     /** {@code comment} names the engine, so a reader of the file knows how it was made. */
     Pprof(List<ValueType> sampleTypes, ValueType periodType, long period, String comment) {
@@ -47,14 +46,6 @@ final class Pprof {
         this.period = period;
         this.comment = comment;
         string(""); // string_table[0] must be ""
-    }
-
-    List<ValueType> sampleTypes() {
-        return sampleTypes;
-    }
-
-    int sampleCount() {
-        return sampleCount;
     }
 
     /** Adds a sample; {@code frames} start at the leaf, {@code values} follow the sample types. */
@@ -74,7 +65,6 @@ final class Pprof {
         }
         sample.commitField(packed);
         samples.field(SAMPLE, sample);
-        sampleCount++;
     }
 
     /** The gzipped protobuf; {@code startNanos} is wall-clock time since the epoch. */
