@@ -50,6 +50,14 @@ if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null; then
     || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 fi
 
+# Test tooling: Go's `go tool pprof` reads the admin listener's profiles in the test suite.
+if [ "${1:-}" = "--test" ] && ! command -v go >/dev/null; then
+  log "installing go (Debian package golang-go)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null; }
+fi
+
 # Redis: start a local one if nothing answers (cache only: no persistence).
 if command -v redis-cli >/dev/null && ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   if command -v redis-server >/dev/null; then
