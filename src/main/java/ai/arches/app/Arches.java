@@ -220,7 +220,7 @@ public final class Arches implements AutoCloseable {
                 Profiles profiles = new Profiles(cfg.profiling());
                 background.add(profiles);
                 HttpRouting.Builder admin = AdminRoutes.routing(cfg.admin(), io, profiles,
-                        new DatabaseReports(db, cfg));
+                        new DatabaseReports(db, cfg, runDb));
                 builder.putSocket(ADMIN_SOCKET, s -> s.host(cfg.admin().host()).port(cfg.admin().port())
                         .routing(admin));
             }
