@@ -51,6 +51,7 @@ if set(ONLY) - set(SECTIONS):
                      f"known: {','.join(SECTIONS)}")
 PORT = int(os.environ.get("ARCHES_BENCH_PORT", "18080"))
 NGINX_PORT = PORT + 1
+ADMIN_PORT = PORT + 2
 DB = os.environ.get("ARCHES_BENCH_DB", "arches_bench")
 # Measured on this 2-core machine (closed loop, 256 connections): pool 4 and 8 served mixed load at
 # ~2,700 req/s, 16 at 2,500 and 48 at 1,600; PostgreSQL thrashes with more backends than cores can run.
@@ -165,6 +166,8 @@ def start_server(jhome, append=False, workers=None, cache_results=False, extra_e
             del env[k]
     env.update({
         "ARCHES_SERVER_PORT": str(PORT), "ARCHES_SERVER_HOST": HOST,
+        # The operators' listener beside nginx's port, so a run can be profiled while it measures.
+        "ARCHES_ADMIN_PORT": str(ADMIN_PORT),
         "ARCHES_DATABASE_URL": f"jdbc:postgresql://{HOST}:5432/{DB}",
         "ARCHES_DATABASE_POOL_MAX_CONNECTIONS": POOL, "ARCHES_DATABASE_POOL_MIN_CONNECTIONS": POOL,
         "ARCHES_AUTH_TOKEN_SECRET": SECRET,

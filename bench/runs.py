@@ -253,7 +253,7 @@ def run_recovery(jhome, flows):
     for k in list(env):
         if k.startswith("ARCHES_") and not k.startswith("ARCHES_BENCH_"):
             del env[k]
-    env.update({"ARCHES_SERVER_PORT": str(port), "ARCHES_SERVER_HOST": B.HOST,
+    env.update({"ARCHES_SERVER_PORT": str(port), "ARCHES_SERVER_HOST": B.HOST, "ARCHES_ADMIN_PORT": "0",
                 "ARCHES_DATABASE_URL": f"jdbc:postgresql://{B.HOST}:5432/{B.DB}",
                 "ARCHES_DATABASE_POOL_MAX_CONNECTIONS": B.POOL, "ARCHES_DATABASE_POOL_MIN_CONNECTIONS": "2",
                 "ARCHES_AUTH_TOKEN_SECRET": B.SECRET, "ARCHES_LOG_ACCESS": "false", "ARCHES_EMBEDDING_WORKERS": "0",

@@ -42,12 +42,57 @@ if [ "$(psql_su -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB_N
 fi
 psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" 2>/dev/null
 
+# Statement statistics for the admin listener's GET /debug/queries. The library only works when
+# preloaded, which takes a restart: done only when the running server lacks it, so a second
+# `make setup` restarts nothing. Libraries already preloaded are kept.
+preload=$(psql_su -d postgres -c "SHOW shared_preload_libraries")
+if [[ ",${preload// /}," != *",pg_stat_statements,"* ]]; then
+  want="${preload:+$preload,}pg_stat_statements"
+  psql_su -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = '$want'"
+  major=$(( $(psql_su -d postgres -c "SHOW server_version_num") / 10000 ))
+  case "$PGHOST" in 127.0.0.1|localhost|::1) local_pg=1 ;; *) local_pg=0 ;; esac
+  if [ "$local_pg" = 1 ] && command -v pg_ctlcluster >/dev/null && [ -d "/etc/postgresql/$major/main" ]; then
+    log "restarting PostgreSQL $major to preload pg_stat_statements"
+    pg_ctlcluster --skip-systemctl-redirect "$major" main restart
+    for _ in $(seq 1 60); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 0.5; done
+    pg_isready -q -h "$PGHOST" -p "$PGPORT" || { log "PostgreSQL did not come back after the restart"; exit 1; }
+  else
+    log "shared_preload_libraries now includes pg_stat_statements: restart PostgreSQL to load it"
+  fi
+fi
+# Created by the superuser: the extension is not trusted, the application role cannot create it.
+PGOPTIONS="-c client_min_messages=warning" psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+# pg_monitor lets the application role read what the database reports need and would otherwise see
+# only for its own sessions: other roles' transactions and statements, replication lag, the data
+# directory (for the disk type). It reads statistics and settings only, never table data.
+if [ "$(psql_su -d postgres -c "SELECT pg_has_role('$DB_USER', 'pg_monitor', 'MEMBER')")" != "t" ]; then
+  psql_su -d postgres -c "GRANT pg_monitor TO \"$DB_USER\""
+fi
+
+# The slow-statement log: statements over 250 ms go to the server log with their text. The
+# platform's statements take about a millisecond and the API's tightest goals are a p99 of 20 to
+# 100 ms per request, so one statement at 250 ms has blown a request's budget on its own: always
+# worth a line, and rare enough that the log stays readable under a benchmark's load (the many
+# faster ones add up in pg_stat_statements instead). A reload applies it; no restart.
+if [ "$(psql_su -d postgres -c "SELECT setting FROM pg_settings WHERE name = 'log_min_duration_statement'")" != "250" ]; then
+  psql_su -d postgres -c "ALTER SYSTEM SET log_min_duration_statement = '250ms'"
+  psql_su -d postgres -c "SELECT pg_reload_conf()" >/dev/null
+fi
+
 # Test tooling: Prometheus's promtool checks the /metrics output in the test suite.
 if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null; then
   log "installing promtool (Debian package prometheus)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
     || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+fi
+
+# Test tooling: Go's `go tool pprof` reads the admin listener's profiles in the test suite.
+if [ "${1:-}" = "--test" ] && ! command -v go >/dev/null; then
+  log "installing go (Debian package golang-go)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null; }
 fi
 
 # Redis: start a local one if nothing answers (cache only: no persistence).

@@ -17,6 +17,9 @@ import java.util.logging.Logger;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
+import ai.arches.admin.AdminRoutes;
+import ai.arches.admin.database.DatabaseReports;
+import ai.arches.admin.pprof.Profiles;
 import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
 import ai.arches.auth.AuthRoutes;
@@ -69,6 +72,7 @@ import io.helidon.http.Status;
 import io.helidon.http.encoding.ContentEncodingContext;
 import io.helidon.webserver.ErrorHandling;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http1.Http1Config;
 
@@ -78,6 +82,8 @@ import io.helidon.webserver.http1.Http1Config;
  */
 public final class Arches implements AutoCloseable {
     public static final String API_BASE = "/api/v1";
+    /** The operators' listener's socket name (admin.host:admin.port). */
+    public static final String ADMIN_SOCKET = "admin";
     private static final Logger LOG = Logger.getLogger(Arches.class.getName());
     /** Request line (method, URI, version): longer is 414. Paths and queries here stay far below. */
     private static final int MAX_REQUEST_LINE = 8192;
@@ -210,7 +216,16 @@ public final class Arches implements AutoCloseable {
             new RunRoutes(runs, orgGuard, io).register(router, API_BASE);
             Problems.register(routing, io, router);
 
-            WebServer server = WebServer.builder()
+            WebServerConfig.Builder builder = WebServer.builder();
+            if (cfg.admin().enabled()) {
+                Profiles profiles = new Profiles(cfg.profiling());
+                background.add(profiles);
+                HttpRouting.Builder admin = AdminRoutes.routing(cfg.admin(), io, profiles,
+                        new DatabaseReports(db, cfg, runDb));
+                builder.putSocket(ADMIN_SOCKET, s -> s.host(cfg.admin().host()).port(cfg.admin().port())
+                        .routing(admin));
+            }
+            WebServer server = builder
                     .host(cfg.server().host())
                     .port(cfg.server().port())
                     .backlog(8192)
@@ -254,6 +269,11 @@ public final class Arches implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The admin listener's port; -1 when it is off. */
+    public int adminPort() {
+        return server.port(ADMIN_SOCKET);
     }
 
     public Database database() {

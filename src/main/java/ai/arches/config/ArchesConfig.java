@@ -9,7 +9,7 @@ import java.util.logging.Level;
  */
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
                            Auth auth, Log log, Embedding embedding, Search search, Metrics metrics,
-                           Workflows workflows) {
+                           Workflows workflows, Admin admin, Profiling profiling) {
 
     /**
      * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
@@ -66,6 +66,19 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
             return !token.isEmpty();
         }
     }
+
+    /**
+     * The operators' listener: {@code port} 0 turns it off; {@code token} empty leaves it open to
+     * whoever reaches {@code host:port}.
+     */
+    public record Admin(String host, int port, String token) {
+        public boolean enabled() {
+            return port != 0;
+        }
+    }
+
+    /** The rolling CPU/allocation recording served at /debug/pprof/continuous. */
+    public record Profiling(boolean continuous, Duration window, Duration interval) {}
 
     /**
      * How documents become vectors. {@code provider} is {@code local} (in-process MiniLM) or

@@ -169,7 +169,7 @@ public final class ConfigLoader {
                 duration("auth.api_key_last_used_interval", Duration.ofMillis(10), Duration.ofHours(1)));
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
         return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics(),
-                workflows());
+                workflows(), admin(), profiling());
     }
 
     private ArchesConfig.Workflows workflows() {
@@ -194,13 +194,27 @@ public final class ConfigLoader {
     }
 
     private ArchesConfig.Metrics metrics() {
-        String token = string("metrics.token", true);
+        return new ArchesConfig.Metrics(token("metrics.token"));
+    }
+
+    private ArchesConfig.Admin admin() {
+        return new ArchesConfig.Admin(string("admin.host", false), integer("admin.port", 0, 65535), token("admin.token"));
+    }
+
+    private ArchesConfig.Profiling profiling() {
+        return new ArchesConfig.Profiling(bool("profiling.continuous"),
+                duration("profiling.window", Duration.ofMinutes(1), Duration.ofHours(24)),
+                duration("profiling.interval", Duration.ofMillis(1), Duration.ofSeconds(1)));
+    }
+
+    private String token(String key) {
+        String token = string(key, true);
         // Never quote the value: only its length and the rule it broke.
         if (!token.isEmpty() && (token.length() < 16 || token.length() > 512 || !token.matches("[\\x21-\\x7e]+"))) {
-            throw new ConfigException("metrics.token",
+            throw new ConfigException(key,
                     "must be empty or 16 to 512 visible ASCII characters without spaces, was " + token.length() + " characters");
         }
-        return new ArchesConfig.Metrics(token);
+        return token;
     }
 
     private ArchesConfig.Embedding embedding() {

@@ -48,7 +48,9 @@ import org.jdbi.v3.postgres.PostgresPlugin;
  *
  * <p>Every statement is timed into {@code db_query_duration_seconds{query_type}}; callers name
  * the query with {@code .define(Database.QUERY_TYPE, "content.get")} (a small, fixed set),
- * otherwise the SQL verb is used.
+ * otherwise the SQL verb is used. A named statement's text and recent arguments are kept in
+ * {@link NamedStatements}, which lets the admin listener's statement report put names on
+ * pg_stat_statements' entries and EXPLAIN them.
  */
 public final class Database implements AutoCloseable {
     public static final String QUERY_TYPE = "queryType";
@@ -61,6 +63,7 @@ public final class Database implements AutoCloseable {
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Timer gateWait;
+    private final NamedStatements statements = new NamedStatements();
 
     private Database(HikariDataSource dataSource, String poolName, int permits, Duration acquireTimeout,
                      MeterRegistry registry) {
@@ -218,6 +221,11 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
+    /** The text and recent arguments of each named statement this pool ran (for the admin reports). */
+    public NamedStatements statements() {
+        return statements;
+    }
+
     /** Connections currently borrowed from the pool (tests use it to find leaks). */
     public int activeConnections() {
         HikariPoolMXBean mx = dataSource.getHikariPoolMXBean();
@@ -261,6 +269,9 @@ public final class Database implements AutoCloseable {
     private void record(StatementContext ctx) {
         Object named = ctx.getAttribute(QUERY_TYPE);
         String type = named != null ? named.toString() : verb(ctx.getRawSql());
+        if (named != null) {
+            statements.ran(type, ctx);
+        }
         long nanos = ctx.getElapsedTime(ChronoUnit.NANOS);
         if (nanos < 0) {
             return;

@@ -1,13 +1,11 @@
 package ai.arches.observability;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import ai.arches.common.UnauthenticatedException;
+import ai.arches.http.BearerToken;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -24,12 +22,9 @@ public final class OpsRoutes {
     /** UP; DEGRADED: the node serves, slower or with less (e.g. no shared cache); DOWN: it cannot. */
     public enum Health { UP, DEGRADED, DOWN }
 
-    private static final String BEARER = "Bearer ";
-
     private final Metrics metrics;
     private final Map<String, Supplier<Health>> checks;
-    /** SHA-256 of the metrics token; null when /metrics is open. */
-    private final byte[] tokenDigest;
+    private final BearerToken token;
 
     public OpsRoutes(Metrics metrics, Map<String, Supplier<Health>> checks) {
         this(metrics, checks, "");
@@ -39,7 +34,7 @@ public final class OpsRoutes {
     public OpsRoutes(Metrics metrics, Map<String, Supplier<Health>> checks, String metricsToken) {
         this.metrics = metrics;
         this.checks = Map.copyOf(checks);
-        this.tokenDigest = metricsToken.isEmpty() ? null : sha256(metricsToken);
+        this.token = new BearerToken(metricsToken, "metrics.token");
     }
 
     public void health(ServerRequest req, ServerResponse res) {
@@ -72,24 +67,8 @@ public final class OpsRoutes {
     }
 
     public void metrics(ServerRequest req, ServerResponse res) {
-        if (tokenDigest != null) {
-            String auth = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-            boolean bearer = auth.regionMatches(true, 0, BEARER, 0, BEARER.length());
-            // Digests of equal length compared with isEqual: the time taken says nothing about the
-            // token, not even its length.
-            if (!bearer || !MessageDigest.isEqual(tokenDigest, sha256(auth.substring(BEARER.length()).strip()))) {
-                throw new UnauthenticatedException("/metrics requires Authorization: Bearer <metrics.token>");
-            }
-        }
+        token.check(req);
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
         res.send(metrics.scrape().getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -77,6 +77,8 @@ public final class TestServer implements AutoCloseable {
         o.put("auth.password.memory_kib", "64");
         o.put("auth.password.iterations", "1");
         o.put("log.access", "false");
+        // Off unless a test asks (AdminListenerTest picks a free port): servers run side by side.
+        o.put("admin.port", "0");
         // Every test server has its own Redis namespace: test classes and runs share one Redis.
         o.put("redis.key_prefix", "t-" + database);
         // Tests make many requests per user; the rate-limit tests set their own limits.
