@@ -154,6 +154,8 @@ def ensure_database():
         log(f"creating database {DB}")
         psql("postgres", f'CREATE DATABASE "{DB}" OWNER arches')
     psql(DB, "CREATE EXTENSION IF NOT EXISTS vector")
+    # For the admin listener's /debug/queries (make setup preloads the library).
+    psql(DB, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
 
 SERVER_STARTS = [0]
