@@ -269,7 +269,8 @@ final class RunStore {
                                          AS x(run_id uuid, node_id text, status text, waiting int, ready_at timestamptz,
                                               attempts int, lease_owner uuid, lease_until timestamptz,
                                               started_at timestamptz, finished_at timestamptz, output jsonb, error text)
-                                    WHERE s.run_id = x.run_id AND s.node_id = x.node_id
+                                    WHERE s.run_id = ANY(CAST(:ids AS uuid[])) AND s.run_id = x.run_id
+                                      AND s.node_id = x.node_id
                                     RETURNING 1),
                         r AS (UPDATE workflow_runs w
                               SET status = x.status, output = x.output, error = x.error, started_at = x.started_at,
@@ -279,7 +280,7 @@ final class RunStore {
                                    AS x(id uuid, status text, output jsonb, error text, started_at timestamptz,
                                         finished_at timestamptz, updated_at timestamptz, event_seq bigint,
                                         progress double precision)
-                              WHERE w.id = x.id RETURNING 1),
+                              WHERE w.id = ANY(CAST(:ids AS uuid[])) AND w.id = x.id RETURNING 1),
                         e AS (INSERT INTO workflow_run_events (run_id, seq, type, data, created_at)
                               SELECT x.run_id, x.seq, x.type, x.data, x.created_at
                               FROM jsonb_to_recordset(CAST(:events AS jsonb))
@@ -289,6 +290,10 @@ final class RunStore {
                                + (SELECT count(*) FROM (SELECT pg_notify(:channel, p)
                                                         FROM unnest(CAST(:notes AS text[])) p) n)""")
                 .define(Database.QUERY_TYPE, "runs.save")
+                // The ids again as an array: the planner takes a JSON recordset for 100 rows and,
+                // with a small steps table, joined it by scanning the whole table (4 ms at 7,800
+                // rows, growing with the table); "= ANY(ids)" gives it the primary key's index.
+                .bind("ids", moved.stream().map(r -> r.id).toArray(UUID[]::new))
                 .bind("steps", text(steps)).bind("runs", text(runs)).bind("events", text(events))
                 .bind("channel", CHANNEL).bind("notes", notes.stream().distinct().toArray(String[]::new))
                 .mapTo(Long.class).one();
@@ -345,7 +350,8 @@ final class RunStore {
     int renew(Handle h, UUID owner, List<UUID> runs, List<String> nodes, Instant until) {
         return h.createUpdate("UPDATE workflow_steps s SET lease_until = :until "
                         + "FROM unnest(CAST(:runs AS uuid[]), CAST(:nodes AS text[])) AS l(run_id, node_id) "
-                        + "WHERE s.run_id = l.run_id AND s.node_id = l.node_id AND s.lease_owner = :owner "
+                        + "WHERE s.run_id = ANY(CAST(:runs AS uuid[])) AND s.run_id = l.run_id AND s.node_id = l.node_id "
+                        + "AND s.lease_owner = :owner "
                         + "AND s.status = 'running'")
                 .define(Database.QUERY_TYPE, "runs.renew")
                 .bind("owner", owner).bind("until", until).bind("runs", runs.toArray(UUID[]::new))
