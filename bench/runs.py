@@ -94,9 +94,6 @@ def clear(label):
     executor (the first full run measured the runs after the scenarios, with 4,000 documents queued,
     at 329 runs/s and an enqueue-to-start p50 of 40 ms, against 693 and 5.5 in QUICK runs)."""
     B.psql(B.DB, "DELETE FROM workflow_runs")
-    # Vacuumed now, not by autovacuum in the middle of the next measurement (the deleted runs'
-    # dead rows and index entries made the same start batch cost 4 ms in one run and 37 in another).
-    B.psql(B.DB, "VACUUM (ANALYZE) workflow_runs, workflow_steps, workflow_run_events")
     return B.settle_backlog(label)
 
 
