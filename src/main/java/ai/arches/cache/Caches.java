@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -64,6 +65,11 @@ public final class Caches implements AutoCloseable {
                         this::onRecovered)
                 : null;
         if (redis != null) {
+            // 1 while the breaker is not closed (open, or half-open with one probe allowed): no
+            // command reaches Redis, so L2 is bypassed and rate limits fall back to per node.
+            Gauge.builder("redis.circuit.breaker.open", redis, r -> r.available() ? 0 : 1)
+                    .description("1 while the Redis circuit breaker is open or half-open, else 0")
+                    .register(registry);
             readEpoch();
         }
     }
