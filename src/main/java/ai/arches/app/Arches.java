@@ -44,6 +44,7 @@ import ai.arches.embedding.OpenAiEmbedder;
 import ai.arches.embedding.Passages;
 import ai.arches.db.Database;
 import ai.arches.db.Migrations;
+import ai.arches.db.ReplicationLag;
 import ai.arches.http.ApiRouter;
 import ai.arches.http.ClientAddresses;
 import ai.arches.http.Json;
@@ -138,6 +139,7 @@ public final class Arches implements AutoCloseable {
                 LOG.info("migrations applied: " + ran);
             }
             caches = new Caches(cfg.cache(), cfg.redis(), clock, Json.MAPPER, metrics.registry());
+            ReplicationLag.register(db, metrics.registry());
 
             byte[] secret = secret(cfg.auth());
             Tokens tokens = new Tokens(secret, cfg.auth().issuer(), cfg.auth().accessTokenTtl(), clock);
