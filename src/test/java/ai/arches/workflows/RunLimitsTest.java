@@ -35,21 +35,11 @@ class RunLimitsTest extends RunTest {
         }
         String runB = f.start(b, orgB, wfB, Map.of()).get("id").asText();
 
-        List<Instant[]> spans = new ArrayList<>();
-        for (String id : runsA) {
-            JsonNode run = f.awaitFinal(a, orgA, id);
-            assertThat(run.get("status").asText()).isEqualTo("succeeded");
-            JsonNode s = step(run, "nap");
-            spans.add(new Instant[] {at(s.get("startedAt")), at(s.get("finishedAt"))});
-        }
+        List<Instant[]> spans = naps(a, orgA, runsA);
         JsonNode quiet = f.awaitFinal(b, orgB, runB);
         assertThat(quiet.get("status").asText()).isEqualTo("succeeded");
 
-        // At no start of one of A's steps were more than two of A's steps running (itself included).
-        for (Instant[] s : spans) {
-            long overlapping = spans.stream().filter(o -> !o[0].isAfter(s[0]) && o[1].isAfter(s[0])).count();
-            assertThat(overlapping).isLessThanOrEqualTo(2);
-        }
+        assertAtMostTwoAtOnce(spans);
         // B did not wait for A's queue: it started before A's last step did.
         Instant lastA = spans.stream().map(s -> s[0]).max(Instant::compareTo).orElseThrow();
         assertThat(at(quiet.get("startedAt"))).isBefore(lastA);
@@ -75,13 +65,23 @@ class RunLimitsTest extends RunTest {
             gate.countDown();
         }
         assertThat(ids).hasSize(12);
+        assertAtMostTwoAtOnce(naps(a, org, ids));
+    }
+
+    /** Each run's "nap" step as [started, finished], once the run succeeded. */
+    private List<Instant[]> naps(ai.arches.testing.Api.Session user, String org, List<String> runs) {
         List<Instant[]> spans = new ArrayList<>();
-        for (String id : ids) {
-            JsonNode run = f.awaitFinal(a, org, id);
+        for (String id : runs) {
+            JsonNode run = f.awaitFinal(user, org, id);
             assertThat(run.get("status").asText()).isEqualTo("succeeded");
             JsonNode s = step(run, "nap");
             spans.add(new Instant[] {at(s.get("startedAt")), at(s.get("finishedAt"))});
         }
+        return spans;
+    }
+
+    /** At no step's start were more than two steps running, itself included. */
+    private static void assertAtMostTwoAtOnce(List<Instant[]> spans) {
         for (Instant[] s : spans) {
             long overlapping = spans.stream().filter(o -> !o[0].isAfter(s[0]) && o[1].isAfter(s[0])).count();
             assertThat(overlapping).isLessThanOrEqualTo(2);
