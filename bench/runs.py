@@ -29,7 +29,9 @@ ORGS = 24
 LATENCY_RATE = 200
 # Also in QUICK runs: 3 s measured a JIT still warming (one QUICK run: 388 runs/s; the same code later 600+).
 SECONDS = 8
-WARM_SECONDS = 6
+# jstat -compiler over 8 s rounds of starts, from a fresh server: 591, 1,141, 1,310 and 1,387
+# starts/s, with C2 still spending 9.5 s of compiler-thread time in the fourth round.
+WARM_SECONDS = 20
 FANOUT_RUNS = 30
 RECOVERY_LEASE = "5s"
 # More than the platform's 64 workers take at once, so the second node holds steps when it dies.
@@ -302,8 +304,8 @@ def run_recovery(jhome, flows):
 
 def warm(path, flows):
     """Unmeasured starts first: a CPU profile of a QUICK run (go tool pprof on the admin
-    listener's /debug/pprof/profile) put 46% of the JVM's CPU in the JIT compiler, C2 37%: the
-    bench was measuring the run path being compiled, not run."""
+    listener's /debug/pprof/profile) put 38-46% of the JVM's CPU in the JIT compiler: the bench
+    was measuring the run path being compiled, not run."""
     clear("runs warm-up")
     B.log(f"runs: warming up the run path ({WARM_SECONDS} s of starts and a paced burst, not measured)")
     B.wrk(B.BASE, 64, WARM_SECONDS, [path], script="bench/lua/runs.lua")
