@@ -2,6 +2,7 @@ package ai.arches.http;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,9 @@ import io.helidon.webserver.http.ServerResponse;
  * a 500 whose detail never leaks internals (the log has it, under the request id).
  */
 public final class Problems {
+    /** A database that restarts is back within seconds here (a fast restart took about 1 s). */
+    private static final String RETRY_AFTER_SECONDS = "1";
+
     private static final Logger LOG = Logger.getLogger(Problems.class.getName());
     static final String TYPE_PREFIX = "urn:arches:problem:";
 
@@ -95,12 +99,40 @@ public final class Problems {
     private void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
         if (hasCause(e, SQLTransientConnectionException.class)) {
             LOG.log(Level.WARNING, "request " + requestId(req) + ": database unavailable", e);
+            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
             send(req, res, 503, "unavailable", "Service unavailable", "the database did not answer in time", List.of());
+            return;
+        }
+        if (connectionLost(e)) {
+            // The database restarted or dropped this connection (the pool replaces it): a retry
+            // shortly after will find a new one. A write caught here may or may not have committed.
+            LOG.log(Level.WARNING, "request " + requestId(req) + ": database connection lost", e);
+            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            send(req, res, 503, "unavailable", "Service unavailable",
+                    "the connection to the database was lost (is it restarting?); retry shortly", List.of());
             return;
         }
         LOG.log(Level.SEVERE, "request " + requestId(req) + " failed unexpectedly", e);
         send(req, res, 500, "internal", "Internal server error",
                 "an unexpected error occurred; quote request id " + requestId(req) + " when reporting it", List.of());
+    }
+
+    /**
+     * PostgreSQL went away under the statement: SQLSTATE class 08 (connection exception),
+     * 57P01-57P03 (shut down by an administrator or a crash, or not yet accepting connections),
+     * 53300 (no connection slot left).
+     */
+    static boolean connectionLost(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")
+                        || state.equals("53300")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void send(ServerRequest req, ServerResponse res, int status, String type, String title,
