@@ -101,9 +101,12 @@ public final class Arches implements AutoCloseable {
     private final List<AutoCloseable> background;
     private final VectorIndex vectorIndex;
     private final Executor executor;
+    private final OpsRoutes ops;
+    private final Duration drainDelay;
 
     private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes,
-                   List<AutoCloseable> background, VectorIndex vectorIndex, Executor executor) {
+                   List<AutoCloseable> background, VectorIndex vectorIndex, Executor executor, OpsRoutes ops,
+                   Duration drainDelay) {
         this.metrics = metrics;
         this.db = db;
         this.caches = caches;
@@ -112,6 +115,8 @@ public final class Arches implements AutoCloseable {
         this.background = background;
         this.vectorIndex = vectorIndex;
         this.executor = executor;
+        this.ops = ops;
+        this.drainDelay = drainDelay;
     }
 
     public static Arches start(ArchesConfig cfg, Clock clock) {
@@ -236,6 +241,8 @@ public final class Arches implements AutoCloseable {
                     // connections with p50 44 ms, though each took about a millisecond).
                     .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                     .shutdownHook(false)
+                    // Requests in flight when the node stops get this long to finish.
+                    .shutdownGracePeriod(cfg.server().shutdownGrace())
                     // Compression is JsonIo's (size-aware); no encoder here.
                     .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
                     // Limits Helidon enforces before routing, answered as problem+json. The payload
@@ -257,7 +264,8 @@ public final class Arches implements AutoCloseable {
                     .routing(routing)
                     .build()
                     .start();
-            return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex, executor);
+            return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex, executor, ops,
+                    cfg.server().drainDelay());
         } catch (RuntimeException e) {
             closeAll(background);
             if (caches != null) {
@@ -301,8 +309,21 @@ public final class Arches implements AutoCloseable {
         return vectorIndex;
     }
 
+    /**
+     * Stops the node without failing a request a balancer sent it: /ready turns 503 at once, the
+     * node serves on for {@code server.drain_delay}, then stops accepting and gives requests in
+     * flight {@code server.shutdown_grace}; the background work and pools close after them.
+     */
     @Override
     public void close() {
+        ops.drain();
+        if (!drainDelay.isZero()) {
+            try {
+                Thread.sleep(drainDelay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         server.stop();
         closeAll(background);
         caches.close();

@@ -15,9 +15,11 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
      * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
      * {@code trustedProxies}: the only peers whose Forwarded / X-Forwarded-For headers are
      * believed when resolving a client's address (empty: none, the TCP peer is the client).
+     * {@code drainDelay}: at shutdown, how long /ready says 503 while the node still serves;
+     * {@code shutdownGrace}: then, how long requests in flight get to finish.
      */
     public record Server(String host, int port, long maxBody, int compressionMinSize, long maxPageBytes,
-                         java.util.List<Cidr> trustedProxies) {
+                         java.util.List<Cidr> trustedProxies, Duration drainDelay, Duration shutdownGrace) {
         public Server {
             trustedProxies = java.util.List.copyOf(trustedProxies);
         }

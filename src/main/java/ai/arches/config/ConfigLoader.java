@@ -108,7 +108,9 @@ public final class ConfigLoader {
                 size("server.max_body", 1024, 1L << 30),
                 integer("server.compression_min_size", 0, 1 << 30),
                 size("server.max_page_bytes", 64L << 10, 1L << 30),
-                cidrs("server.trusted_proxies"));
+                cidrs("server.trusted_proxies"),
+                duration("server.drain_delay", Duration.ZERO, Duration.ofMinutes(5)),
+                duration("server.shutdown_grace", Duration.ZERO, Duration.ofMinutes(10)));
         // A page always carries one item, so below a document's size the budget would not hold.
         if (server.maxPageBytes() < server.maxBody()) {
             throw new ConfigException("server.max_page_bytes",

@@ -25,6 +25,7 @@ public final class OpsRoutes {
     private final Metrics metrics;
     private final Map<String, Supplier<Health>> checks;
     private final BearerToken token;
+    private volatile boolean draining;
 
     public OpsRoutes(Metrics metrics, Map<String, Supplier<Health>> checks) {
         this(metrics, checks, "");
@@ -42,7 +43,18 @@ public final class OpsRoutes {
         res.send("{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The node is stopping: /ready answers 503 from now on, so balancers send it nothing new. */
+    public void drain() {
+        draining = true;
+    }
+
     public void ready(ServerRequest req, ServerResponse res) {
+        if (draining) {
+            res.status(Status.SERVICE_UNAVAILABLE_503);
+            res.header(HeaderNames.CONTENT_TYPE, "application/json");
+            res.send("{\"status\":\"draining\",\"checks\":{}}".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         Map<String, String> results = new LinkedHashMap<>();
         boolean ok = true;
         boolean degraded = false;
