@@ -86,7 +86,7 @@ public final class Executor implements AutoCloseable {
     private final MeterRegistry registry;
     private final List<Thread> threads = new ArrayList<>();
     private final PgListener listener;
-    /** Not among {@code threads}: it must outlive the others at shutdown, recording the ends of the last steps. */
+    /** Not among {@code threads}: they must outlive the others at shutdown, recording the ends of the last steps. */
     private final List<Thread> committers = new ArrayList<>();
     private volatile boolean stopping;
     /** Whether due work may be waiting for a free worker (set by every wake, cleared by a round that found less than it could take). */

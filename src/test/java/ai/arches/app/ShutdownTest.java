@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import ai.arches.testing.Api;
+import ai.arches.testing.Eventually;
 import ai.arches.testing.ServerTest;
 import ai.arches.testing.TestServer;
 
@@ -35,11 +36,12 @@ class ShutdownTest extends ServerTest {
             // The run's event stream stays open until the run ends: a request in flight across the stop.
             var stream = CompletableFuture.supplyAsync(() -> nodeApi.get(base + "/runs/" + run + "/events", s.token()),
                     r -> Thread.ofVirtual().start(r));
-            awaitUntil(() -> nodeApi.get(base + "/runs/" + run, s.token()).json().get("status").asText().equals("running"));
+            Eventually.until("the run running", 10_000,
+                    () -> nodeApi.get(base + "/runs/" + run, s.token()).json().get("status").asText().equals("running"));
 
             assertThat(nodeApi.get("/ready", null).status()).isEqualTo(200);
             closer = Thread.ofVirtual().start(node::close);
-            awaitUntil(() -> nodeApi.get("/ready", null).status() == 503);
+            Eventually.status("/ready once stopping", 503, 10_000, () -> nodeApi.get("/ready", null).status());
             assertThat(nodeApi.get("/ready", null).json().get("status").asText()).isEqualTo("draining");
             // Still serving during the drain.
             assertThat(nodeApi.get("/health", null).status()).isEqualTo(200);
@@ -52,14 +54,6 @@ class ShutdownTest extends ServerTest {
             if (closer == null) {
                 node.close();
             }
-        }
-    }
-
-    private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("deadline").isLessThan(deadline);
-            Thread.sleep(20); // polling interval, not a wait for work
         }
     }
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import ai.arches.testing.Api;
@@ -180,10 +179,6 @@ class DeployMetricsTest {
     }
 
     private static void awaitUntil(java.util.function.BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for %s", what).isLessThan(deadline);
-            LockSupport.parkNanos(20_000_000);
-        }
+        ai.arches.testing.Eventually.until(what, 60_000, condition);
     }
 }

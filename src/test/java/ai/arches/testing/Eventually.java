@@ -3,9 +3,10 @@ package ai.arches.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
-/** Polls a status until it has the expected value, with a deadline; answers how long it took. */
+/** Polls a status (or a condition) until it has the expected value, with a deadline; answers how long it took. */
 public final class Eventually {
     private Eventually() {
     }
@@ -24,5 +25,10 @@ public final class Eventually {
                     .isLessThan(deadlineMs);
             LockSupport.parkNanos(5_000_000);
         }
+    }
+
+    /** Milliseconds until {@code condition} held; fails after {@code deadlineMs}. */
+    public static long until(String what, long deadlineMs, BooleanSupplier condition) {
+        return status(what, 1, deadlineMs, () -> condition.getAsBoolean() ? 1 : 0);
     }
 }
