@@ -18,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 
 import ai.arches.testing.Api;
+import ai.arches.testing.Eventually;
 import ai.arches.testing.TestDatabases;
 import ai.arches.testing.TestServer;
 
@@ -80,14 +81,31 @@ class DatabaseReportsTest {
 
     @Test
     void queries_name_the_platforms_statements_with_calls_and_plans() {
-        var r = admin.get("/debug/queries?plans=all&limit=10", null);
         if (!preloaded) {
+            var r = admin.get("/debug/queries?plans=all&limit=10", null);
             assertThat(r.status()).as(r.toString()).isEqualTo(503);
             assertThat(r.json().get("detail").asText()).contains("not loaded").contains("make setup");
             return;
         }
-        assertThat(r.status()).as(r.toString()).isEqualTo(200);
-        JsonNode body = r.json();
+        // In a full suite every test database adds its own entries, and pg_stat_statements (5,000
+        // of them) evicts the least-called: traffic made just before asking, again if it was evicted.
+        JsonNode[] answer = new JsonNode[1];
+        int[] documents = new int[1];
+        Eventually.until("users.by_email and content.insert in pg_stat_statements", 60_000, () -> {
+            traffic();
+            documents[0] = count("SELECT count(*) FROM content");
+            var r = admin.get("/debug/queries?plans=all&limit=10", null);
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+            answer[0] = r.json();
+            List<String> counted = new ArrayList<>();
+            answer[0].get("named").forEach(n -> {
+                if (n.get("inStatistics").asBoolean()) {
+                    counted.add(n.get("name").asText());
+                }
+            });
+            return counted.containsAll(List.of("users.by_email", "content.insert"));
+        });
+        JsonNode body = answer[0];
         assertThat(body.get("database").asText()).isEqualTo(server.database());
         assertThat(body.get("slowest").size()).isBetween(1, 10);
         assertThat(body.get("mostTime").size()).isBetween(1, 10);
@@ -127,8 +145,8 @@ class DatabaseReportsTest {
         assertThat(insert.get("plan").get("writes").asBoolean()).isTrue();
         assertThat(insert.get("plan").get("kind").asText()).isIn("analyze", "estimate");
         assertThat(insert.get("plan").get("plan").has("Plan")).isTrue();
-        // Nothing the plans executed stayed: still the nine documents the traffic made.
-        assertThat(count("SELECT count(*) FROM content")).isEqualTo(9);
+        // Nothing the plans executed stayed: still the documents the traffic made.
+        assertThat(count("SELECT count(*) FROM content")).isEqualTo(documents[0]);
     }
 
     @Test
