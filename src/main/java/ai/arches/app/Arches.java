@@ -44,6 +44,8 @@ import ai.arches.embedding.OpenAiEmbedder;
 import ai.arches.embedding.Passages;
 import ai.arches.db.Database;
 import ai.arches.db.Migrations;
+import ai.arches.db.ReadYourWrites;
+import ai.arches.db.Replicas;
 import ai.arches.db.ReplicationLag;
 import ai.arches.http.ApiRouter;
 import ai.arches.http.ClientAddresses;
@@ -145,6 +147,15 @@ public final class Arches implements AutoCloseable {
             }
             caches = new Caches(cfg.cache(), cfg.redis(), clock, Json.MAPPER, metrics.registry());
             ReplicationLag.register(db, metrics.registry());
+            Replicas replicas = null;
+            if (!cfg.database().replicas().isEmpty()) {
+                // A position is needed for the lag bound and the monitor's poll; then any replica in use has it.
+                ReadYourWrites writes = new ReadYourWrites(caches.redisConnection(), caches.keyPrefix(),
+                        cfg.database().replicaMaxLag().plusSeconds(1));
+                replicas = new Replicas(db, cfg.database(), writes, metrics.registry());
+                background.add(replicas); // closed late: reads use it until the server has stopped
+                db.useReplicas(replicas, writes);
+            }
 
             byte[] secret = secret(cfg.auth());
             Tokens tokens = new Tokens(secret, cfg.auth().issuer(), cfg.auth().accessTokenTtl(), clock);
@@ -190,6 +201,11 @@ public final class Arches implements AutoCloseable {
                 // Without Redis the node still serves every request from PostgreSQL: degraded, not down.
                 Caches c = caches;
                 checks.put("redis", () -> c.redisHealth().equals("up") ? OpsRoutes.Health.UP : OpsRoutes.Health.DEGRADED);
+            }
+            if (replicas != null) {
+                // Reads a replica cannot take go to the primary: degraded, not down.
+                Replicas r = replicas;
+                checks.put("replica", () -> r.allHealthy() ? OpsRoutes.Health.UP : OpsRoutes.Health.DEGRADED);
             }
             OpsRoutes ops = new OpsRoutes(metrics, checks, cfg.metrics().token());
             byte[] openapi = resource("/openapi.json");
@@ -347,8 +363,7 @@ public final class Arches implements AutoCloseable {
         ArchesConfig.Database d = cfg.database();
         ArchesConfig.Pool p = d.pool();
         int n = cfg.workflows().poolConnections();
-        return new ArchesConfig.Database(d.url(), d.user(), d.password(), false, d.statementTimeout(),
-                new ArchesConfig.Pool(n, Math.min(1, n), p.maxLifetime(), p.idleTimeout(), p.connectionTimeout()));
+        return d.derived(d.url(), new ArchesConfig.Pool(n, Math.min(1, n), p.maxLifetime(), p.idleTimeout(), p.connectionTimeout()));
     }
 
     /**

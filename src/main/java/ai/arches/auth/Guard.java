@@ -3,6 +3,7 @@ package ai.arches.auth;
 import java.util.Optional;
 
 import ai.arches.common.ForbiddenException;
+import ai.arches.db.ReadYourWrites;
 
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -40,13 +41,16 @@ public final class Guard {
     }
 
     public Handler caller(CallerHandler h) {
-        return (req, res) -> h.handle(auth.authenticate(req), req, res);
+        return (req, res) -> {
+            Principal p = auth.authenticate(req);
+            ReadYourWrites.as(key(p), () -> h.handle(p, req, res));
+        };
     }
 
     public Handler user(UserHandler h) {
         return (req, res) -> {
             if (auth.authenticate(req) instanceof Principal.User u) {
-                h.handle(u, req, res);
+                ReadYourWrites.as(key(u), () -> h.handle(u, req, res));
                 return;
             }
             throw new ForbiddenException("this endpoint needs a user's access token, not an API key");
@@ -54,6 +58,21 @@ public final class Guard {
     }
 
     public Handler optionalCaller(OptionalCallerHandler h) {
-        return (req, res) -> h.handle(auth.authenticateOptional(req), req, res);
+        return (req, res) -> {
+            Optional<Principal> p = auth.authenticateOptional(req);
+            if (p.isPresent()) {
+                ReadYourWrites.as(key(p.get()), () -> h.handle(p, req, res));
+            } else {
+                h.handle(p, req, res);
+            }
+        };
+    }
+
+    /** Whose writes a read must show: a user's (from any of their sessions) or an API key's. */
+    private static String key(Principal p) {
+        return switch (p) {
+            case Principal.User u -> "u:" + u.userId();
+            case Principal.ApiKey k -> "k:" + k.keyId();
+        };
     }
 }

@@ -25,8 +25,25 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
         }
     }
 
+    /**
+     * {@code replicas}: streaming replicas' URLs (same user and password) that take reads which may
+     * be slightly stale; one lagging more than {@code replicaMaxLag} is left out until it catches
+     * up. {@code replicaWait}: how long a read waits for a replica to replay the caller's own last
+     * write before it goes to the primary instead.
+     */
     public record Database(String url, String user, String password, boolean migrate,
-                           Duration statementTimeout, Pool pool) {}
+                           Duration statementTimeout, Pool pool, java.util.List<String> replicas,
+                           Duration replicaMaxLag, Duration replicaWait) {
+        public Database {
+            replicas = java.util.List.copyOf(replicas);
+        }
+
+        /** These settings for another pool: no migrations, no replicas of its own. */
+        public Database derived(String url, Pool pool) {
+            return new Database(url, user, password, false, statementTimeout, pool, java.util.List.of(), replicaMaxLag,
+                    replicaWait);
+        }
+    }
 
     public record Pool(int maxConnections, int minConnections, Duration maxLifetime,
                        Duration idleTimeout, Duration connectionTimeout) {}

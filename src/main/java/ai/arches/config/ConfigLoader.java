@@ -101,7 +101,10 @@ public final class ConfigLoader {
                 string("database.password", true),
                 bool("database.migrate"),
                 duration("database.statement_timeout", Duration.ofMillis(100), Duration.ofHours(1)),
-                pool);
+                pool,
+                jdbcUrls("database.replicas"),
+                duration("database.replica_max_lag", Duration.ofMillis(100), Duration.ofHours(1)),
+                duration("database.replica_wait", Duration.ZERO, Duration.ofSeconds(10)));
         var server = new ArchesConfig.Server(
                 string("server.host", false),
                 integer("server.port", 0, 65_535),
@@ -384,9 +387,26 @@ public final class ConfigLoader {
         };
     }
 
-    /** Accepts jdbc:postgresql:// as is and turns postgres://user:pass@host:port/db into JDBC form. */
+    /**
+     * A comma-separated list of database URLs (a comma inside a JDBC URL's host list stays: only
+     * a comma followed by a new URL's scheme separates).
+     */
+    private List<String> jdbcUrls(String key) {
+        List<String> out = new ArrayList<>();
+        for (String part : raw(key).split(",(?=\\s*(jdbc:|postgres))")) {
+            if (!part.isBlank()) {
+                out.add(jdbcUrl(key, part.strip()));
+            }
+        }
+        return out;
+    }
+
     private String jdbcUrl(String key) {
-        String v = string(key, false);
+        return jdbcUrl(key, string(key, false));
+    }
+
+    /** Accepts jdbc:postgresql:// as is and turns postgres://user:pass@host:port/db into JDBC form. */
+    private String jdbcUrl(String key, String v) {
         if (v.startsWith("jdbc:postgresql://")) {
             return v;
         }

@@ -15,11 +15,13 @@ import ai.arches.common.Page;
 import ai.arches.cache.Caches;
 import ai.arches.cache.TieredCache;
 import ai.arches.db.Database;
+import ai.arches.db.Keyset;
 import ai.arches.embedding.Passages;
 import ai.arches.http.Json;
 import ai.arches.organizations.Access;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.jdbi.v3.core.HandleCallback;
 
 /**
  * Documents of an organization: the public entry type of the feature. Every operation takes an
@@ -127,18 +129,20 @@ public final class Contents {
         // The tag is part of the scope, so a cursor from one filtered list is refused by another.
         String scope = "content:" + org + tag.map(t -> ":" + t).orElse("");
         var page = cursors.request(scope, limit, cursor);
-        java.util.function.Supplier<Page<ContentSummary>> load = () -> {
-            var rows = db.withHandle(h -> store.list(h, org, tag, page, withBody, cursors.maxPageBytes()));
+        // A page for the shared cache is read on the primary: a replica's older page would outlive the write.
+        java.util.function.Function<Boolean, Page<ContentSummary>> load = stale -> {
+            HandleCallback<Keyset.Budgeted<ContentSummary>, RuntimeException> read = h -> store.list(h, org, tag, page, withBody, cursors.maxPageBytes());
+            var rows = stale ? db.withReadHandle(read) : db.withHandle(read);
             return cursors.page(scope, page, rows.rows(), c -> new Cursors.Position(c.createdAt(), c.id()),
                     Json::size, rows.cut());
         };
         long version = caches.namespace(namespace(org));
         if (version < 0) {
-            return load.get();
+            return load.apply(true);
         }
         String key = org + "@" + version + ":" + page.limit() + ":" + (withBody ? "body" : "summary") + ":"
                 + (cursor == null ? "" : cursor) + ":" + tag.orElse("");
-        return pages.get(key, () -> Optional.of(load.get())).orElseThrow();
+        return pages.get(key, () -> Optional.of(load.apply(false))).orElseThrow();
     }
 
     public Content update(Access access, UUID id, Changes changes) {

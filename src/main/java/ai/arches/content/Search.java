@@ -86,13 +86,13 @@ public final class Search implements AutoCloseable {
         UUID org = access.organizationId();
         long version = cfg.cacheResults() ? caches.namespace(Contents.namespace(org)) : -1;
         if (version < 0) {
-            Found f = find(org, r);
+            Found f = find(org, r, true);
             return results(f.hits(), f.mode(), start);
         }
         String key = org + "@" + version + ":" + digest(r);
         try {
             SearchHit[] hits = results.get(key, () -> {
-                Found f = find(org, r);
+                Found f = find(org, r, false);
                 if (!f.mode().equals(r.mode().wire())) {
                     throw new Degraded(f);
                 }
@@ -117,7 +117,8 @@ public final class Search implements AutoCloseable {
         }
     }
 
-    private Found find(UUID org, SearchRequest r) {
+    /** {@code stale}: the hits may come from a replica (they fill no shared cache). */
+    private Found find(UUID org, SearchRequest r, boolean stale) {
         boolean needsVector = r.mode() == SearchRequest.Mode.SEMANTIC
                 || (r.mode() == SearchRequest.Mode.HYBRID && r.semanticWeight() > 0);
         String vector = null;
@@ -128,17 +129,17 @@ public final class Search implements AutoCloseable {
                 if (r.mode() == SearchRequest.Mode.SEMANTIC) {
                     throw e;
                 }
-                return new Found(db.withHandle(h -> keywordHits(h, org, r)), "keyword");
+                return new Found(read(stale, h -> keywordHits(h, org, r)), "keyword");
             }
         }
-        return new Found(run(org, r, vector), r.mode().wire());
+        return new Found(run(org, r, vector, stale), r.mode().wire());
     }
 
     /** Documents nearest to this one (by its mean vector), itself excluded. */
     public SearchResults similar(Access access, UUID id, int limit) {
         long start = System.nanoTime();
         UUID org = access.organizationId();
-        List<SearchHit> hits = db.withHandle(h -> {
+        List<SearchHit> hits = db.withReadHandle(h -> {
             String vector = store.documentVector(h, org, id).orElseThrow(() -> new ConflictException(
                     "content is not embedded yet; similar documents are found once its embeddingStatus is ready"));
             List<SearchStore.Match> m = semantic(h, org, vector, SearchRequest.Filters.NONE, id, limit);
@@ -163,12 +164,16 @@ public final class Search implements AutoCloseable {
                 n < hits.size());
     }
 
-    private List<SearchHit> run(UUID org, SearchRequest r, String v) {
+    private List<SearchHit> run(UUID org, SearchRequest r, String v, boolean stale) {
         return switch (r.mode()) {
-            case SEMANTIC -> db.withHandle(h -> semanticHits(h, org, v, r));
-            case KEYWORD -> db.withHandle(h -> keywordHits(h, org, r));
-            case HYBRID -> hybrid(org, r, v);
+            case SEMANTIC -> read(stale, h -> semanticHits(h, org, v, r));
+            case KEYWORD -> read(stale, h -> keywordHits(h, org, r));
+            case HYBRID -> hybrid(org, r, v, stale);
         };
+    }
+
+    private <R> R read(boolean stale, org.jdbi.v3.core.HandleCallback<R, RuntimeException> callback) {
+        return stale ? db.withReadHandle(callback) : db.withHandle(callback);
     }
 
     private List<SearchHit> keywordHits(Handle h, UUID org, SearchRequest r) {
@@ -176,9 +181,9 @@ public final class Search implements AutoCloseable {
         return hits(h, org, m, r.limit(), r.threshold(), null, m);
     }
 
-    private List<SearchHit> hybrid(UUID org, SearchRequest r, String v) {
+    private List<SearchHit> hybrid(UUID org, SearchRequest r, String v, boolean stale) {
         int depth = Math.min(Math.max(r.limit() * 3, 30), 300);
-        return db.withHandle(h -> {
+        return read(stale, h -> {
             // A side weighted 0 adds nothing, not even candidates scoring 0.
             var sem = r.semanticWeight() > 0 ? semantic(h, org, v, r.filters(), null, depth) : List.<SearchStore.Match>of();
             var kw = r.keywordWeight() > 0 ? keyword(h, org, r, depth) : List.<SearchStore.Match>of();

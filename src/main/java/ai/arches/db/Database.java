@@ -54,6 +54,8 @@ import org.jdbi.v3.postgres.PostgresPlugin;
  */
 public final class Database implements AutoCloseable {
     public static final String QUERY_TYPE = "queryType";
+    private static final java.util.regex.Pattern WRITING_CTE =
+            java.util.regex.Pattern.compile("\\b(insert|update|delete)\\b", java.util.regex.Pattern.CASE_INSENSITIVE);
     private static final Logger LOG = Logger.getLogger(Database.class.getName());
 
     private final HikariDataSource dataSource;
@@ -64,6 +66,8 @@ public final class Database implements AutoCloseable {
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Timer gateWait;
     private final NamedStatements statements = new NamedStatements();
+    private volatile Replicas replicas;
+    private volatile ReadYourWrites writes;
 
     private Database(HikariDataSource dataSource, String poolName, int permits, Duration acquireTimeout,
                      MeterRegistry registry) {
@@ -118,6 +122,31 @@ public final class Database implements AutoCloseable {
      */
     public static Database connect(ArchesConfig.Database cfg, String poolName, MeterRegistry registry,
                                    Map<String, String> sessionSettings) {
+        HikariConfig hc = hikari(cfg, poolName, registry, sessionSettings);
+        var pool = cfg.pool();
+        Database db = new Database(new HikariDataSource(hc), poolName, pool.maxConnections(), pool.connectionTimeout(),
+                registry);
+        db.warnIfPoolExceedsServer(pool.maxConnections());
+        return db;
+    }
+
+    /**
+     * A pool that starts even while its server is down (a replica's: the node serves from the
+     * primary meanwhile). A server that stops answering mid-statement, which statement_timeout
+     * cannot cut short, is given up after the statement timeout and 5 s more.
+     */
+    static Database connectLazily(ArchesConfig.Database cfg, String poolName, MeterRegistry registry) {
+        HikariConfig hc = hikari(cfg, poolName, registry, Map.of());
+        hc.setInitializationFailTimeout(-1);
+        hc.setConnectionTimeout(cfg.pool().connectionTimeout().toMillis());
+        hc.addDataSourceProperty("socketTimeout", Long.toString(cfg.statementTimeout().toSeconds() + 5));
+        hc.addDataSourceProperty("connectTimeout", "2");
+        return new Database(new HikariDataSource(hc), poolName, cfg.pool().maxConnections(),
+                cfg.pool().connectionTimeout(), registry);
+    }
+
+    private static HikariConfig hikari(ArchesConfig.Database cfg, String poolName, MeterRegistry registry,
+                                       Map<String, String> sessionSettings) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(poolName);
         hc.setJdbcUrl(cfg.url());
@@ -142,10 +171,7 @@ public final class Database implements AutoCloseable {
         sessionSettings.forEach((name, value) -> options.append(" -c ").append(name).append('=').append(value));
         hc.addDataSourceProperty("options", options.toString());
         hc.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
-        Database db = new Database(new HikariDataSource(hc), poolName, pool.maxConnections(), pool.connectionTimeout(),
-                registry);
-        db.warnIfPoolExceedsServer(pool.maxConnections());
-        return db;
+        return hc;
     }
 
     /**
@@ -171,7 +197,8 @@ public final class Database implements AutoCloseable {
     public <R> R withHandle(HandleCallback<R, RuntimeException> callback) {
         enter();
         try {
-            return jdbi.withHandle(callback);
+            ReadYourWrites w = writes;
+            return w == null ? jdbi.withHandle(callback) : jdbi.withHandle(h -> noted(w, h, callback.withHandle(h)));
         } finally {
             gate.release();
         }
@@ -180,10 +207,35 @@ public final class Database implements AutoCloseable {
     public <R> R inTransaction(HandleCallback<R, RuntimeException> callback) {
         enter();
         try {
-            return jdbi.inTransaction(callback);
+            ReadYourWrites w = writes;
+            return w == null ? jdbi.inTransaction(callback) : jdbi.withHandle(h -> noted(w, h, h.inTransaction(callback)));
         } finally {
             gate.release();
         }
+    }
+
+    /**
+     * A read that may be slightly stale: on a replica that has replayed the caller's own writes
+     * when replicas are configured, else here. Never for a read whose result fills the shared cache
+     * (a stale value would outlive the write that replaced it) nor for authentication.
+     */
+    public <R> R withReadHandle(HandleCallback<R, RuntimeException> callback) {
+        Replicas r = replicas;
+        return r == null ? withHandle(callback) : r.read(callback);
+    }
+
+    /** Sends reads to these replicas and records callers' writes for them (once, at start-up). */
+    public void useReplicas(Replicas replicas, ReadYourWrites writes) {
+        this.writes = writes;
+        this.replicas = replicas;
+    }
+
+    /** After a committed write, the WAL position a replica must reach to show it to the caller. */
+    private static <R> R noted(ReadYourWrites w, Handle h, R result) {
+        if (ReadYourWrites.takeWrote()) {
+            w.recorded(h.createQuery(ReadYourWrites.POSITION_SQL).mapTo(Long.class).one());
+        }
+        return result;
     }
 
     /** True when PostgreSQL answers a trivial query within the timeout. */
@@ -268,7 +320,11 @@ public final class Database implements AutoCloseable {
 
     private void record(StatementContext ctx) {
         Object named = ctx.getAttribute(QUERY_TYPE);
-        String type = named != null ? named.toString() : verb(ctx.getRawSql());
+        String verb = verb(ctx.getRawSql());
+        if (writes != null && changesData(verb, ctx.getRawSql())) {
+            ReadYourWrites.wrote();
+        }
+        String type = named != null ? named.toString() : verb;
         if (named != null) {
             statements.ran(type, ctx);
         }
@@ -282,6 +338,14 @@ public final class Database implements AutoCloseable {
                         .publishPercentileHistogram()
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether a statement may change data (a WITH that inserts, updates or deletes does). */
+    private static boolean changesData(String verb, String sql) {
+        return switch (verb) {
+            case "select" -> sql.stripLeading().regionMatches(true, 0, "with", 0, 4) && WRITING_CTE.matcher(sql).find();
+            default -> true; // insert, update, delete, and anything unrecognised, to be safe
+        };
     }
 
     private static String verb(String sql) {

@@ -124,7 +124,7 @@ public final class Organizations {
     public Page<Organization> list(UUID userId, String limit, String cursor) {
         String scope = "orgs:" + userId;
         var page = cursors.request(scope, limit, cursor);
-        return cursors.page(scope, page, db.withHandle(h -> store.listForUser(h, userId, page)),
+        return cursors.page(scope, page, db.withReadHandle(h -> store.listForUser(h, userId, page)),
                 o -> new Cursors.Position(o.createdAt(), o.id()));
     }
 
@@ -162,7 +162,7 @@ public final class Organizations {
     public Page<Member> members(Access access, String limit, String cursor) {
         String scope = "members:" + access.organizationId();
         var page = cursors.request(scope, limit, cursor);
-        return cursors.page(scope, page, db.withHandle(h -> store.members(h, access.organizationId(), page)),
+        return cursors.page(scope, page, db.withReadHandle(h -> store.members(h, access.organizationId(), page)),
                 m -> new Cursors.Position(m.joinedAt(), m.userId()));
     }
 

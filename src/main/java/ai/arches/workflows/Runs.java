@@ -112,7 +112,7 @@ public final class Runs implements AutoCloseable {
     }
 
     public Run get(Access access, UUID id) {
-        return db.withHandle(h -> store.get(h, access.organizationId(), id)).orElseThrow(Runs::notFound).view(true);
+        return db.withReadHandle(h -> store.get(h, access.organizationId(), id)).orElseThrow(Runs::notFound).view(true);
     }
 
     /** Newest first, optionally of one workflow and in one status; items carry no steps. */
@@ -122,7 +122,7 @@ public final class Runs implements AutoCloseable {
         // The filters are part of the scope, so a cursor from one filtered list is refused by another.
         String scope = "runs:" + org + workflowId.map(w -> ":w" + w).orElse("") + status.map(s -> ":" + s.wire()).orElse("");
         var page = cursors.request(scope, limit, cursor);
-        var rows = db.withHandle(h -> store.list(h, org, workflowId, status, page, cursors.maxPageBytes()));
+        var rows = db.withReadHandle(h -> store.list(h, org, workflowId, status, page, cursors.maxPageBytes()));
         return cursors.page(scope, page, rows.rows(), r -> new Cursors.Position(r.createdAt(), r.id()), Json::size,
                 rows.cut());
     }

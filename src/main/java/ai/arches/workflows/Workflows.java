@@ -80,7 +80,7 @@ public final class Workflows {
         // The filter is part of the scope, so a cursor from one filtered list is refused by another.
         String scope = "workflows:" + org + status.map(s -> ":" + s.wire()).orElse("");
         var page = cursors.request(scope, limit, cursor);
-        var rows = db.withHandle(h -> store.list(h, org, status, page, withDefinition, cursors.maxPageBytes()));
+        var rows = db.withReadHandle(h -> store.list(h, org, status, page, withDefinition, cursors.maxPageBytes()));
         return cursors.page(scope, page, rows.rows(), w -> new Cursors.Position(w.createdAt(), w.id()), Json::size,
                 rows.cut());
     }

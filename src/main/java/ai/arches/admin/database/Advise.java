@@ -48,8 +48,7 @@ public final class Advise {
         Logger.getLogger("").setLevel(Level.WARNING);
         ArchesConfig.Database d = cfg.database();
         ArchesConfig.Pool p = d.pool();
-        ArchesConfig.Database one = new ArchesConfig.Database(d.url(), d.user(), d.password(), false,
-                d.statementTimeout(), new ArchesConfig.Pool(1, 0, p.maxLifetime(), p.idleTimeout(), p.connectionTimeout()));
+        ArchesConfig.Database one = d.derived(d.url(), new ArchesConfig.Pool(1, 0, p.maxLifetime(), p.idleTimeout(), p.connectionTimeout()));
         try (Database db = Database.connect(one, "arches-advise", new SimpleMeterRegistry())) {
             System.out.print(render(new SettingsAdvice(db, cfg).advise(nodes)));
         } catch (RuntimeException e) {
