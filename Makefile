@@ -7,7 +7,7 @@ MVN := ./mvnw -B -q
 JAVA_OPTS ?= -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: run test setup build advise lint-openapi clean bench jmh
+.PHONY: run test setup build advise lint-openapi clean bench jmh cluster cluster-stop
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -26,6 +26,14 @@ setup:
 	@scripts/setup-services.sh
 
 build: target/arches.jar
+
+# Three nodes (8081-8083) behind HAProxy (8000) with a streaming replica (5433) on this machine;
+# idempotent. `make cluster-stop` stops all of it. See README "Running several nodes".
+cluster: setup target/arches.jar
+	@scripts/cluster.sh start
+
+cluster-stop:
+	@scripts/cluster.sh stop
 
 # PostgreSQL settings for this host and NODES nodes of this configuration (default 1), each with
 # its reason, beside the live values: the database `make run` would use, no server started.
