@@ -19,7 +19,7 @@ run: setup target/arches.jar
 
 test:
 	@scripts/setup-services.sh --test
-	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_REPLICA=1 ./mvnw -B --no-transfer-progress verify
+	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_REPLICA=1 ARCHES_TEST_REQUIRE_HAPROXY=1 ./mvnw -B --no-transfer-progress verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:

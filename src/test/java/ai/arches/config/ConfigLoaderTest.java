@@ -52,6 +52,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void replicas_are_a_list_of_urls_and_a_jdbc_host_list_stays_whole() {
+        assertThat(ConfigLoader.load(Map.of(), Map.of()).database().replicas()).isEmpty();
+        ArchesConfig c = ConfigLoader.load(Map.of("ARCHES_DATABASE_REPLICAS",
+                "jdbc:postgresql://r1:5433,r2:5433/arches?targetServerType=preferSecondary, postgres://u:p@r3/arches"),
+                Map.of());
+        assertThat(c.database().replicas()).containsExactly(
+                "jdbc:postgresql://r1:5433,r2:5433/arches?targetServerType=preferSecondary",
+                "jdbc:postgresql://r3/arches?user=u&password=p");
+        assertThat(c.database().replicaMaxLag()).isEqualTo(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_DATABASE_REPLICAS", "mysql://r1/arches"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("database.replicas:");
+    }
+
+    @Test
     void out_of_range_value_names_the_key_and_the_bound() {
         assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_DATABASE_POOL_MAX_CONNECTIONS", "0"), Map.of()))
                 .isInstanceOf(ConfigException.class)
