@@ -7,7 +7,7 @@ MVN := ./mvnw -B -q
 JAVA_OPTS ?= -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: run test setup build advise lint-openapi clean bench jmh cluster cluster-stop
+.PHONY: run test setup build image advise lint-openapi clean bench jmh cluster cluster-stop
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -19,7 +19,8 @@ run: setup target/arches.jar
 
 test:
 	@scripts/setup-services.sh --test
-	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_REPLICA=1 ARCHES_TEST_REQUIRE_HAPROXY=1 ./mvnw -B --no-transfer-progress verify
+	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_NODE=1 ARCHES_TEST_REQUIRE_REPLICA=1 \
+	  ARCHES_TEST_REQUIRE_HAPROXY=1 ./mvnw -B --no-transfer-progress verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:
@@ -34,6 +35,10 @@ cluster: setup target/arches.jar
 
 cluster-stop:
 	@scripts/cluster.sh stop
+
+# The container image of deploy/Dockerfile (README, "Kubernetes"): podman where installed, else docker.
+image:
+	$$(command -v podman || command -v docker) build -f deploy/Dockerfile -t arches:$${TAG:-0.1.0} .
 
 # PostgreSQL settings for this host and NODES nodes of this configuration (default 1), each with
 # its reason, beside the live values: the database `make run` would use, no server started.

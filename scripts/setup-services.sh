@@ -103,6 +103,14 @@ if [ "${1:-}" = "--test" ] && ! command -v haproxy >/dev/null; then
     || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends haproxy >/dev/null; }
 fi
 
+# Test tooling: Node.js runs tools/k8s-validate, which checks deploy/k8s in the test suite.
+if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then
+  log "installing node and npm (Debian packages nodejs, npm)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+fi
+
 # Redis: start a local one if nothing answers (cache only: no persistence).
 if command -v redis-cli >/dev/null && ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   if command -v redis-server >/dev/null; then
