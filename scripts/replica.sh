@@ -27,8 +27,10 @@ BIN=/usr/lib/postgresql/$major/bin
 # PostgreSQL refuses to run as root: its files and processes belong to the postgres user then.
 as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# A standby answering on the port is this machine's replica, whichever checkout started it
+# (`start` then keeps it; `stop` stops only the one under this checkout's state folder).
 streaming() {
-  [ -f "$DATA/postmaster.pid" ] && [ "$(psql_replica -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = "t" ]
+  [ "$(psql_replica -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = "t" ]
 }
 
 hba_add() {

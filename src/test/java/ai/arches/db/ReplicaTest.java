@@ -71,7 +71,9 @@ class ReplicaTest {
     @AfterAll
     void stop() throws Exception {
         try {
-            resumeReplay();
+            if (database != null) {
+                resumeReplay();
+            }
         } finally {
             if (other != null) {
                 other.close();
@@ -98,7 +100,9 @@ class ReplicaTest {
 
     @AfterEach
     void resume() throws SQLException {
-        resumeReplay();
+        if (database != null) {
+            resumeReplay();
+        }
     }
 
     @Test
