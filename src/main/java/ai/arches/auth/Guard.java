@@ -1,8 +1,10 @@
 package ai.arches.auth;
 
 import java.util.Optional;
+import java.util.UUID;
 
 import ai.arches.common.ForbiddenException;
+import ai.arches.idempotency.Idempotency;
 
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -12,7 +14,9 @@ import io.helidon.webserver.http.ServerResponse;
  * Route wrappers that resolve the caller once per request (credential check, session check and
  * rate limit, all in {@link Auth#authenticate}) and hand the handler a ready {@link Principal}.
  * Handlers never read the Authorization header themselves; organization-scoped routes build on
- * {@link #caller} (see {@code organizations.OrgGuard}).
+ * {@link #caller} (see {@code organizations.OrgGuard}). A POST that carries Idempotency-Key
+ * runs through {@link Idempotency} here, keyed by the caller, so that every authenticated POST
+ * honours the header and no handler reads it.
  */
 public final class Guard {
     /** A handler that needs an authenticated caller: a user or an API key. */
@@ -34,26 +38,55 @@ public final class Guard {
     }
 
     private final Auth auth;
+    private final Idempotency idempotency;
 
-    public Guard(Auth auth) {
+    public Guard(Auth auth, Idempotency idempotency) {
         this.auth = auth;
+        this.idempotency = idempotency;
     }
 
     public Handler caller(CallerHandler h) {
-        return (req, res) -> h.handle(auth.authenticate(req), req, res);
+        return (req, res) -> {
+            Principal p = auth.authenticate(req);
+            if (Idempotency.applies(req)) {
+                idempotency.handle(owner(p), req, res, () -> h.handle(p, req, res));
+            } else {
+                h.handle(p, req, res);
+            }
+        };
     }
 
     public Handler user(UserHandler h) {
         return (req, res) -> {
             if (auth.authenticate(req) instanceof Principal.User u) {
-                h.handle(u, req, res);
+                if (Idempotency.applies(req)) {
+                    idempotency.handle(u.userId(), req, res, () -> h.handle(u, req, res));
+                } else {
+                    h.handle(u, req, res);
+                }
                 return;
             }
             throw new ForbiddenException("this endpoint needs a user's access token, not an API key");
         };
     }
 
+    /** Idempotency-Key applies only when credentials were sent: keys belong to a caller. */
     public Handler optionalCaller(OptionalCallerHandler h) {
-        return (req, res) -> h.handle(auth.authenticateOptional(req), req, res);
+        return (req, res) -> {
+            Optional<Principal> p = auth.authenticateOptional(req);
+            if (p.isPresent() && Idempotency.applies(req)) {
+                idempotency.handle(owner(p.get()), req, res, () -> h.handle(p, req, res));
+            } else {
+                h.handle(p, req, res);
+            }
+        };
+    }
+
+    /** Whose keys: a user's across their sessions, an API key's own. */
+    private static UUID owner(Principal p) {
+        return switch (p) {
+            case Principal.User u -> u.userId();
+            case Principal.ApiKey k -> k.keyId();
+        };
     }
 }
