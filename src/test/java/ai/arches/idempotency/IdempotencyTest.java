@@ -52,9 +52,10 @@ class IdempotencyTest {
 
     @BeforeAll
     void start() {
-        // A held query must not time out in the model's queue; a retry waits 3 s for the first.
-        server = TestServer.start(Map.of("idempotency.max_wait", "3s", "search.query_embed_timeout", "1m"), model,
-                clock);
+        // A held query must not time out in the model's queue; a retry waits 5 s for the first (the default).
+        // Runs never start (no workers), so an organization's second queued run is refused (429).
+        server = TestServer.start(Map.of("idempotency.max_wait", "5s", "search.query_embed_timeout", "1m",
+                "workflows.workers", "0", "workflows.max_queued_per_org", "1"), model, clock);
         api = server.api();
     }
 
@@ -127,7 +128,7 @@ class IdempotencyTest {
             assertThat(second.header("Retry-After")).isEqualTo("1");
             assertThat(second.json().get("detail").asText()).contains("in progress");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).as("it waited for the first")
-                    .isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+                    .isGreaterThanOrEqualTo(Duration.ofSeconds(5));
         } finally {
             hold.release().countDown();
         }
@@ -152,7 +153,7 @@ class IdempotencyTest {
             assertThat(hold.holding().await(30, TimeUnit.SECONDS)).isTrue();
             double waitingBefore = Metrics.unlabelled(api, "idempotency_waiting");
             second = CompletableFuture.supplyAsync(() -> post(search(org), s.token(), query, key), threads);
-            Eventually.until("the retry waits for the first", 2_500,
+            Eventually.until("the retry waits for the first", 3_500,
                     () -> Metrics.unlabelled(api, "idempotency_waiting") > waitingBefore);
         } finally {
             hold.release().countDown();
@@ -182,6 +183,34 @@ class IdempotencyTest {
         int kept = server.arches().database().withHandle(h -> h.createQuery(
                 "SELECT status FROM idempotency_keys WHERE key = :key").bind("key", key).mapTo(Integer.class).one());
         assertThat(kept).isEqualTo(200);
+    }
+
+    @Test
+    void a_429_is_not_kept_and_the_retry_runs_again() {
+        var s = api.newUser("Queuer");
+        String org = api.newOrg(s, "queue");
+        var wf = api.post("/api/v1/organizations/" + org + "/workflows", s.token(), Map.of("name", "flow", "definition",
+                Map.of("nodes", List.of(Map.of("id", "t", "type", "tool", "tool", "transform", "config", Map.of("value", 1))),
+                        "edges", List.of())));
+        assertThat(wf.status()).isEqualTo(201);
+        String runs = "/api/v1/organizations/" + org + "/workflows/" + wf.json().get("id").asText() + "/runs";
+        var queued = api.post(runs, s.token(), Map.of());
+        assertThat(queued.status()).isEqualTo(202);
+        String key = UUID.randomUUID().toString();
+
+        var refused = post(runs, s.token(), Map.of(), key);
+        assertThat(refused.status()).isEqualTo(429);
+        assertThat(keyRows(key)).as("released, not kept").isZero();
+        assertThat(api.post("/api/v1/organizations/" + org + "/runs/" + queued.json().get("id").asText() + "/cancel",
+                s.token(), null).status()).isEqualTo(202);
+
+        var started = post(runs, s.token(), Map.of(), key);
+        assertThat(started.status()).isEqualTo(202);
+        assertThat(started.header(REPLAYED)).isNull();
+        var again = post(runs, s.token(), Map.of(), key);
+        assertThat(again.header(REPLAYED)).isEqualTo("true");
+        assertThat(again.json().get("id")).isEqualTo(started.json().get("id"));
+        assertThat(again.header("Location")).isEqualTo(started.header("Location"));
     }
 
     @Test
