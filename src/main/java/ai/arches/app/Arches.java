@@ -54,6 +54,7 @@ import ai.arches.http.JsonIo;
 import ai.arches.http.Problems;
 import ai.arches.http.TransportProblems;
 import ai.arches.http.UnknownProtocol;
+import ai.arches.idempotency.Idempotency;
 import ai.arches.observability.AccessLog;
 import ai.arches.observability.Metrics;
 import ai.arches.observability.OpsRoutes;
@@ -104,11 +105,12 @@ public final class Arches implements AutoCloseable {
     private final VectorIndex vectorIndex;
     private final Executor executor;
     private final OpsRoutes ops;
+    private final Idempotency idempotency;
     private final Duration drainDelay;
 
     private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes,
                    List<AutoCloseable> background, VectorIndex vectorIndex, Executor executor, OpsRoutes ops,
-                   Duration drainDelay) {
+                   Idempotency idempotency, Duration drainDelay) {
         this.metrics = metrics;
         this.db = db;
         this.caches = caches;
@@ -118,6 +120,7 @@ public final class Arches implements AutoCloseable {
         this.vectorIndex = vectorIndex;
         this.executor = executor;
         this.ops = ops;
+        this.idempotency = idempotency;
         this.drainDelay = drainDelay;
     }
 
@@ -226,8 +229,13 @@ public final class Arches implements AutoCloseable {
             router.get("/metrics", ops::metrics);
             router.get(API_BASE + "/openapi.json",
                     (req, res) -> io.write(req, res, Status.OK_200, JsonIo.JSON, openapi));
-            // Identity is resolved once per request, by these wrappers, and handed to the handlers.
-            Guard guard = new Guard(auth);
+            // Kept responses are sealed under a key of their own, the same on every node that shares the secret.
+            Idempotency idempotency = new Idempotency(db, io, derive(secret, "idempotency"), cfg.idempotency(), clock,
+                    metrics.registry());
+            background.add(idempotency);
+            // Identity is resolved once per request, by these wrappers, and handed to the handlers
+            // (a POST with Idempotency-Key through Idempotency first).
+            Guard guard = new Guard(auth, idempotency);
             OrgGuard orgGuard = new OrgGuard(guard, orgs);
             // Helidon tries routes in registration order, a regular expression per templated route:
             // the busiest templates (content, search) go first, ahead of the organization routes.
@@ -281,7 +289,7 @@ public final class Arches implements AutoCloseable {
                     .build()
                     .start();
             return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex, executor, ops,
-                    cfg.server().drainDelay());
+                    idempotency, cfg.server().drainDelay());
         } catch (RuntimeException e) {
             closeAll(background);
             if (caches != null) {
@@ -318,6 +326,11 @@ public final class Arches implements AutoCloseable {
     /** This node's workflow executor (tests stop it as if the node were killed). */
     public Executor executor() {
         return executor;
+    }
+
+    /** Idempotency-Key on POST (tests sweep expired keys through it). */
+    public Idempotency idempotency() {
+        return idempotency;
     }
 
     /** The passage vector index, built in the background at start-up. */

@@ -8,8 +8,8 @@ import java.util.logging.Level;
  * immutable afterwards. Each record mirrors one section of {@code arches.yaml}.
  */
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
-                           Auth auth, Log log, Embedding embedding, Search search, Metrics metrics,
-                           Workflows workflows, Admin admin, Profiling profiling) {
+                           Auth auth, Idempotency idempotency, Log log, Embedding embedding, Search search,
+                           Metrics metrics, Workflows workflows, Admin admin, Profiling profiling) {
 
     /**
      * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
@@ -76,6 +76,13 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
 
     /** {@code maxWait}: longest a request queues for a hash slot before it is refused with 503. */
     public record Password(int memoryKib, int iterations, int parallelism, int maxConcurrent, Duration maxWait) {}
+
+    /**
+     * Idempotency-Key on POST. {@code lockTimeout}: how long a request in flight holds its key (a
+     * retry takes over a key held longer: its node died); {@code maxWait}: how long a retry waits for
+     * the request holding its key before it is refused with 409.
+     */
+    public record Idempotency(Duration lockTimeout, Duration maxWait) {}
 
     public record Log(Level level, boolean access) {}
 

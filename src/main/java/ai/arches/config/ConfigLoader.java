@@ -173,8 +173,20 @@ public final class ConfigLoader {
                 password, integer("auth.access_token_cache", 0, 100_000_000),
                 duration("auth.api_key_last_used_interval", Duration.ofMillis(10), Duration.ofHours(1)));
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
-        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, log, embedding(), search(), metrics(),
-                workflows(), admin(), profiling());
+        return new ArchesConfig(server, database, redis, cache, rateLimit, auth, idempotency(database), log,
+                embedding(), search(), metrics(), workflows(), admin(), profiling());
+    }
+
+    private ArchesConfig.Idempotency idempotency(ArchesConfig.Database database) {
+        var idempotency = new ArchesConfig.Idempotency(
+                duration("idempotency.lock_timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
+                duration("idempotency.max_wait", Duration.ZERO, Duration.ofMinutes(1)));
+        // A key whose request still runs would be taken over by a retry, which would write again.
+        if (idempotency.lockTimeout().compareTo(database.statementTimeout()) <= 0) {
+            throw new ConfigException("idempotency.lock_timeout", "must be longer than database.statement_timeout ("
+                    + format(database.statementTimeout()) + "), was " + format(idempotency.lockTimeout()));
+        }
+        return idempotency;
     }
 
     private ArchesConfig.Workflows workflows() {

@@ -25,6 +25,7 @@ import io.helidon.http.Header;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -65,11 +66,7 @@ public final class JsonIo {
                     ? "request body needs Content-Type: application/json"
                     : "request body must be application/json, was " + type.split(";")[0].trim());
         }
-        long declared = req.headers().contentLength().orElse(-1);
-        if (declared > maxBody) {
-            throw tooLarge();
-        }
-        byte[] bytes = readBounded(req);
+        byte[] bytes = req.context().get(ReadBody.class).map(ReadBody::bytes).orElseGet(() -> readBounded(req));
         if (bytes.length == 0) {
             throw new InvalidInputException("request body is empty; a JSON object is required");
         }
@@ -88,6 +85,24 @@ public final class JsonIo {
         }
         return (ObjectNode) node;
     }
+
+    /**
+     * The raw request body, read now within {@code server.max_body} (413 beyond) and kept in the
+     * request's context, so that {@link #readObject} later parses the same bytes: for a layer that
+     * must see the body before the handler does (idempotency keys fingerprint it).
+     */
+    public byte[] body(ServerRequest req) {
+        var read = req.context().get(ReadBody.class);
+        if (read.isPresent()) {
+            return read.get().bytes();
+        }
+        byte[] bytes = readBounded(req);
+        req.context().register(new ReadBody(bytes));
+        return bytes;
+    }
+
+    /** A body {@link #body} already read. */
+    private record ReadBody(byte[] bytes) {}
 
     public Input readInput(ServerRequest req) {
         return new Input(readObject(req));
@@ -120,6 +135,9 @@ public final class JsonIo {
 
     /** Writes bytes with the given content type, compressed when worth it and accepted. */
     public void write(ServerRequest req, ServerResponse res, Status status, String contentType, byte[] bytes) {
+        if (Method.POST.equals(req.prologue().method())) {
+            req.context().get(WrittenEntity.class).ifPresent(e -> e.set(contentType, bytes));
+        }
         res.status(status);
         rateLimitHeaders(req, res);
         res.header(contentType.equals(JSON) ? JSON_TYPE
@@ -192,6 +210,9 @@ public final class JsonIo {
     }
 
     private byte[] readBounded(ServerRequest req) {
+        if (req.headers().contentLength().orElse(-1) > maxBody) {
+            throw tooLarge();
+        }
         if (!req.content().hasEntity()) {
             return new byte[0];
         }

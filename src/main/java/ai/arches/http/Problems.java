@@ -12,6 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import ai.arches.common.ArchesException;
+import ai.arches.common.ConflictException;
 import ai.arches.common.FieldError;
 import ai.arches.common.RateLimitStatus;
 import ai.arches.common.RateLimitedException;
@@ -71,6 +72,9 @@ public final class Problems {
         }
         if (e instanceof ServiceUnavailableException unavailable && unavailable.retryAfterSeconds() > 0) {
             res.header(HeaderNames.RETRY_AFTER, Long.toString(unavailable.retryAfterSeconds()));
+        }
+        if (e instanceof ConflictException conflict && conflict.retryAfterSeconds() > 0) {
+            res.header(HeaderNames.RETRY_AFTER, Long.toString(conflict.retryAfterSeconds()));
         }
         send(req, res, e.status(), e.type(), e.title(), e.getMessage(), e.errors());
     }

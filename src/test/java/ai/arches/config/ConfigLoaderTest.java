@@ -89,6 +89,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void an_idempotency_lock_outlasts_any_statement() {
+        ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
+        assertThat(c.idempotency().lockTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.idempotency().maxWait()).isEqualTo(Duration.ofSeconds(5));
+        // A retry would take over a key whose request still runs, and write a second time.
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_IDEMPOTENCY_LOCK_TIMEOUT", "30s"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("idempotency.lock_timeout: must be longer than database.statement_timeout");
+    }
+
+    @Test
     void malformed_values_are_rejected_with_the_key() {
         assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_PORT", "eighty"), Map.of()))
                 .hasMessageStartingWith("server.port: must be a whole number");

@@ -45,9 +45,14 @@ public final class TestServer implements AutoCloseable {
 
     /** With another embedding model (a stub that counts, fails or blocks); the caller owns it. */
     public static TestServer start(Map<String, String> overrides, Embedder embedder) {
+        return start(overrides, embedder, Clock.systemUTC());
+    }
+
+    /** With another embedding model and a clock the test moves (such as {@link OffsetClock}). */
+    public static TestServer start(Map<String, String> overrides, Embedder embedder, Clock clock) {
         String db = TestDatabases.create();
         try {
-            return new TestServer(db, true, Arches.start(config(db, overrides), Clock.systemUTC(), embedder));
+            return new TestServer(db, true, Arches.start(config(db, overrides), clock, embedder));
         } catch (RuntimeException e) {
             TestDatabases.drop(db);
             throw e;
