@@ -29,14 +29,14 @@ setup:
 build: target/arches.jar
 
 # Three nodes (8081-8083) behind HAProxy (8000) with a streaming replica (5433) on this machine;
-# idempotent. `make cluster-stop` stops all of it. See README "Running several nodes".
+# idempotent. `make cluster-stop` stops all of it. See docs/scaling.md.
 cluster: setup target/arches.jar
 	@scripts/cluster.sh start
 
 cluster-stop:
 	@scripts/cluster.sh stop
 
-# The container image of deploy/Dockerfile (README, "Kubernetes"): podman where installed, else docker.
+# The container image of deploy/Dockerfile (docs/scaling.md, "Kubernetes"): podman where installed, else docker.
 image:
 	$$(command -v podman || command -v docker) build -f deploy/Dockerfile -t arches:$${TAG:-0.1.0} .
 
