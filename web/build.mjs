@@ -38,7 +38,10 @@ const common = {
 
 /** Copies a file into assets/ under a name carrying its content hash; returns that relative name. */
 function copyHashed(file, base, ext) {
-  const bytes = readFileSync(file);
+  return writeHashed(readFileSync(file), base, ext);
+}
+
+function writeHashed(bytes, base, ext) {
   const name = `assets/${base}-${createHash('sha256').update(bytes).digest('hex').slice(0, 10)}${ext}`;
   writeFileSync(path.join(out, name), bytes);
   return name;
@@ -66,10 +69,14 @@ const consoleBuild = outputs(await esbuild.build({
 }));
 
 // The API reference: Redoc's standalone bundle as published (a UMD script setting window.Redoc),
-// then a script of ours that starts it (no inline script).
-const redocName = copyHashed(require.resolve('redoc/bundles/redoc.standalone.js'), 'redoc.standalone', '.js');
-const redocLicense = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js.LICENSE.txt'));
-writeFileSync(path.join(out, redocName + '.LICENSE.txt'), redocLicense);
+// then a script of ours that starts it (no inline script). Its one outside address, the
+// "API docs by Redocly" logo, points at our own icon instead: the page loads nothing from elsewhere.
+const iconName = copyHashed(src('favicon.svg'), 'favicon', '.svg');
+const redocSource = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8');
+const redocName = writeHashed(redocSource.replaceAll('https://cdn.redoc.ly/redoc/logo-mini.svg', '/' + iconName),
+  'redoc.standalone', '.js');
+writeFileSync(path.join(out, redocName + '.LICENSE.txt'),
+  readFileSync(require.resolve('redoc/bundles/redoc.standalone.js.LICENSE.txt')));
 const docsBuild = outputs(await esbuild.build({
   ...common,
   entryPoints: { docs: src('docs/docs.js') },
@@ -101,8 +108,6 @@ const graphiqlBuild = outputs(await esbuild.build({
   },
 }));
 
-// The favicon, content-hashed like the rest.
-const iconName = copyHashed(src('favicon.svg'), 'favicon', '.svg');
 
 const slots = {
   favicon: '/' + iconName,

@@ -76,9 +76,8 @@ export const del = (path) => api('DELETE', path);
 
 export async function signIn(email, password) {
   const pair = await read(await send('POST', '/auth/login', { email, password }));
-  saveSession({ ...pair, email });
-  const me = await get('/users/me');
-  saveSession({ ...session(), name: me.name, userId: me.id });
+  const me = await read(await send('GET', '/users/me', undefined, pair.accessToken));
+  saveSession({ ...pair, email: me.email, name: me.name, userId: me.id });
   return me;
 }
 
