@@ -6,8 +6,11 @@ export JAVA_HOME
 MVN := ./mvnw -B -q
 JAVA_OPTS ?= -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED
 SOURCES := $(shell find src/main -type f) pom.xml
+# The console, /docs and /graphiql (web/, README "Console, API reference and GraphiQL"): npm builds
+# them into target/web, which Maven packs into the jar's web/ folder.
+WEB_SOURCES := $(shell find web/src -type f) web/build.mjs web/package.json web/package-lock.json
 
-.PHONY: run test setup build image advise lint-openapi clean bench jmh cluster cluster-stop
+.PHONY: run test setup build web image advise lint-openapi clean bench jmh cluster cluster-stop
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -17,16 +20,30 @@ run: setup target/arches.jar
 	@ARCHES_AUTH_TOKEN_SECRET="$${ARCHES_AUTH_TOKEN_SECRET:-$$(cat .arches/token_secret)}" \
 	  exec "$(JAVA_HOME)/bin/java" $(JAVA_OPTS) -jar target/arches.jar
 
+# The web assets are built first (the browser test and the asset tests need them), after the
+# setup has installed node, npm and Chromium.
 test:
 	@scripts/setup-services.sh --test
+	@$(MAKE) --no-print-directory web
 	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_NODE=1 ARCHES_TEST_REQUIRE_REPLICA=1 \
-	  ARCHES_TEST_REQUIRE_HAPROXY=1 ./mvnw -B --no-transfer-progress verify
+	  ARCHES_TEST_REQUIRE_HAPROXY=1 ARCHES_TEST_REQUIRE_WEB=1 ./mvnw -B --no-transfer-progress verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:
 	@scripts/setup-services.sh
 
 build: target/arches.jar
+
+web: target/web/manifest.json
+
+# npm ci again only when the lock changes; the build again when a source does. Hashed, precompressed
+# assets and the sizes of each page's JavaScript (web/build.mjs).
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+target/web/manifest.json: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && node build.mjs
 
 # Three nodes (8081-8083) behind HAProxy (8000) with a streaming replica (5433) on this machine;
 # idempotent. `make cluster-stop` stops all of it. See docs/scaling.md.
@@ -45,7 +62,7 @@ image:
 advise: target/arches.jar
 	@"$(JAVA_HOME)/bin/java" -cp target/arches.jar ai.arches.admin.database.Advise $(NODES)
 
-target/arches.jar: $(SOURCES)
+target/arches.jar: $(SOURCES) target/web/manifest.json
 	$(MVN) -DskipTests package
 
 # Lints the OpenAPI document with Redocly's recommended rules (errors fail the build).

@@ -111,6 +111,14 @@ if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then
     || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
 fi
 
+# Test tooling: Debian's Chromium, driven by playwright-core (web/), runs the console's browser test.
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
+  log "installing chromium (Debian package)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+fi
+
 # Redis: start a local one if nothing answers (cache only: no persistence).
 if command -v redis-cli >/dev/null && ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   if command -v redis-server >/dev/null; then

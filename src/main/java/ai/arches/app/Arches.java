@@ -52,6 +52,7 @@ import ai.arches.http.ClientAddresses;
 import ai.arches.http.Json;
 import ai.arches.http.JsonIo;
 import ai.arches.http.Problems;
+import ai.arches.http.StaticAssets;
 import ai.arches.http.TransportProblems;
 import ai.arches.http.UnknownProtocol;
 import ai.arches.idempotency.Idempotency;
@@ -245,6 +246,12 @@ public final class Arches implements AutoCloseable {
             new OrganizationRoutes(orgs, guard, orgGuard, apiKeys, cursors, io, clock).register(router, API_BASE);
             new WorkflowRoutes(workflows, orgGuard, io).register(router, API_BASE);
             new RunRoutes(runs, orgGuard, io).register(router, API_BASE);
+            // The console, /docs and /graphiql: pages, not API routes, so not through the ApiRouter.
+            StaticAssets web = StaticAssets.fromClasspath();
+            if (!web.built()) {
+                LOG.info("web console assets not built (make build builds them): /, /docs and /graphiql answer 503");
+            }
+            web.register(routing);
             Problems.register(routing, io, router);
 
             WebServerConfig.Builder builder = WebServer.builder();

@@ -42,6 +42,15 @@ final class Compression {
 
     /** The coding to use for this Accept-Encoding, or null for none. */
     String choose(String acceptEncoding) {
+        return negotiate(acceptEncoding, brotli, true);
+    }
+
+    /**
+     * The preferred of the codings on offer for this Accept-Encoding by q-value, brotli winning
+     * ties; null for none (identity). Files compressed ahead of time offer brotli whether or not
+     * the native encoder loads here.
+     */
+    static String negotiate(String acceptEncoding, boolean brOffered, boolean gzipOffered) {
         if (acceptEncoding == null) {
             return null;
         }
@@ -75,10 +84,10 @@ final class Compression {
         if (br < 0) {
             br = star;
         }
-        if (brotli && br > 0 && br >= gzip) {
+        if (brOffered && br > 0 && br >= gzip) {
             return BROTLI;
         }
-        return gzip > 0 ? GZIP : null;
+        return gzipOffered && gzip > 0 ? GZIP : null;
     }
 
     byte[] encode(String coding, byte[] bytes) {

@@ -105,6 +105,16 @@ public final class OpenApiContract {
         }
     }
 
+    /** Where {@code value} breaks {@code schemaNode} (a schema of the document, its refs resolved against it). */
+    public static Set<ValidationMessage> violations(JsonNode schemaNode, JsonNode value) {
+        return compile(schemaNode).validate(value);
+    }
+
+    /** The node a {@code $ref} names (followed until it is no reference), or the node itself. */
+    public static JsonNode resolved(JsonNode n) {
+        return resolve(n);
+    }
+
     private static Op find(String method, String path) {
         Op best = null;
         for (Op op : OPS) {
