@@ -128,6 +128,51 @@ public final class Organizations {
                 o -> new Cursors.Position(o.createdAt(), o.id()));
     }
 
+    /**
+     * The organizations the caller may act in, each with its role as the list found it: a user's,
+     * newest first; an API key's one organization. Holding one of these proves membership as
+     * {@link #access} does.
+     */
+    public Page<Access> accessible(Principal principal, String limit, String cursor) {
+        return switch (principal) {
+            case Principal.User u -> {
+                Page<Organization> page = list(u.userId(), limit, cursor);
+                yield new Page<>(page.data().stream().map(o -> new Access(o, o.role(), principal)).toList(),
+                        page.nextCursor());
+            }
+            case Principal.ApiKey k -> {
+                // A key sees exactly its own organization; limit and cursor are still checked.
+                cursors.request("orgs:key:" + k.keyId(), limit, cursor);
+                yield new Page<>(List.of(access(principal, k.organizationId().toString())), null);
+            }
+        };
+    }
+
+    /** One organization's page of members, asked for with others (the GraphQL endpoint batches them). */
+    public record MembersOf(Access access, Cursors.PageRequest page) {}
+
+    /** Checks a members page request as {@link #members} does: 400 for a bad limit or a cursor of another list. */
+    public Cursors.PageRequest membersPage(Access access, String limit, String cursor) {
+        return cursors.request("members:" + access.organizationId(), limit, cursor);
+    }
+
+    /**
+     * Pages of members of several organizations, with their accounts, in one statement whatever
+     * their number; in the order asked. Each request carries its access check's outcome.
+     */
+    public List<Page<Membership>> memberPages(List<MembersOf> requests) {
+        List<OrganizationStore.PageOf> of = requests.stream()
+                .map(r -> new OrganizationStore.PageOf(r.access().organizationId(), r.page())).toList();
+        List<List<Membership>> rows = db.withReadHandle(h -> store.memberPages(h, of));
+        List<Page<Membership>> pages = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            MembersOf r = requests.get(i);
+            pages.add(cursors.page("members:" + r.access().organizationId(), r.page(), rows.get(i),
+                    m -> new Cursors.Position(m.joinedAt(), m.user().id())));
+        }
+        return pages;
+    }
+
     public Organization update(Access access, Optional<String> name, Optional<String> slug) {
         slug.ifPresent(Organizations::checkSlugNotUuid);
         Optional<Instant> at;
