@@ -4,6 +4,9 @@ import java.util.Optional;
 
 import ai.arches.common.ForbiddenException;
 import ai.arches.db.ReadYourWrites;
+import ai.arches.graphql.Graphql;
+
+import graphql.schema.DataFetchingEnvironment;
 
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -66,6 +69,14 @@ public final class Guard {
                 h.handle(p, req, res);
             }
         };
+    }
+
+    /**
+     * The caller of a GraphQL request: the /graphql routes are wrapped by {@link #caller}, so it
+     * was resolved (and rate-limited) once, as for any route, before any resolver runs.
+     */
+    public static Principal caller(DataFetchingEnvironment env) {
+        return Graphql.caller(env, Principal.class);
     }
 
     /** Whose writes a read must show: a user's (from any of their sessions) or an API key's. */
