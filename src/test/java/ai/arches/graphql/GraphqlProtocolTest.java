@@ -81,6 +81,19 @@ class GraphqlProtocolTest extends ServerTest {
     }
 
     @Test
+    void each_request_is_counted_by_the_callers_rate_limit_as_a_rest_request_is() {
+        var s = api.newUser("Counted");
+        var first = post(s.token(), Map.of("query", "{ me { id } a: me { id } b: me { id } }"));
+        var second = post(s.token(), Map.of("query", "{ me { id } }"));
+        assertThat(first.header("RateLimit-Limit")).isNotNull();
+        assertThat(Long.parseLong(second.header("RateLimit-Remaining")))
+                .isEqualTo(Long.parseLong(first.header("RateLimit-Remaining")) - 1);
+        var rest = api.get("/api/v1/users/me", s.token());
+        assertThat(Long.parseLong(rest.header("RateLimit-Remaining")))
+                .isEqualTo(Long.parseLong(second.header("RateLimit-Remaining")) - 1);
+    }
+
+    @Test
     void graphql_response_json_is_sent_when_asked_and_request_errors_are_400_then() {
         var s = api.newUser("Modern");
         var ok = postAccepting(s.token(), Map.of("query", "{ me { id } }"), GRAPHQL_RESPONSE + ", application/json;q=0.9");

@@ -37,6 +37,21 @@ class RateLimitTest extends ServerTest {
     }
 
     @Test
+    void graphql_requests_spend_the_same_budget_and_the_429_is_a_problem() {
+        Api.Session s = api.newUser("GraphLimited");
+        for (int i = 0; i < 3; i++) {
+            assertThat(api.post("/api/v1/graphql", s.token(), Map.of("query", "{ me { id } }")).status()).isEqualTo(200);
+        }
+        assertThat(api.get("/api/v1/users/me", s.token()).status()).isEqualTo(200);
+        assertThat(api.get("/api/v1/graphql?query=%7Bme%7Bid%7D%7D", s.token()).status()).isEqualTo(200);
+        var refused = api.post("/api/v1/graphql", s.token(), Map.of("query", "{ me { id } }"));
+        assertThat(refused.status()).isEqualTo(429);
+        assertThat(refused.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(refused.json().get("type").asText()).isEqualTo("urn:arches:problem:rate-limited");
+        assertThat(refused.header("Retry-After")).isNotNull();
+    }
+
+    @Test
     void api_keys_are_limited_apart_from_their_creator() {
         Api.Session owner = api.newUser("KeyLimit");
         String org = api.newOrg(owner, "keylimit");
