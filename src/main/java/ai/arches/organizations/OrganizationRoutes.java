@@ -81,9 +81,17 @@ public final class OrganizationRoutes {
     }
 
     private void list(Principal p, ServerRequest req, ServerResponse res) {
-        var page = orgs.accessible(p, req.query().first("limit").orElse(null), req.query().first("cursor").orElse(null));
-        io.send(req, res, Status.OK_200, new ai.arches.common.Page<>(
-                page.data().stream().map(Access::organization).toList(), page.nextCursor()), Organization.FIELDS);
+        String limit = req.query().first("limit").orElse(null);
+        String cursor = req.query().first("cursor").orElse(null);
+        if (p instanceof Principal.ApiKey k) {
+            // A key sees exactly its own organization.
+            var access = orgs.access(p, k.organizationId().toString());
+            cursors.request("orgs:key:" + k.keyId(), limit, cursor);
+            io.send(req, res, Status.OK_200, new ai.arches.common.Page<>(List.of(access.organization()), null),
+                    Organization.FIELDS);
+            return;
+        }
+        io.send(req, res, Status.OK_200, orgs.list(((Principal.User) p).userId(), limit, cursor), Organization.FIELDS);
     }
 
     private void get(Access access, ServerRequest req, ServerResponse res) {
