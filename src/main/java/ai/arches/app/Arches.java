@@ -22,6 +22,7 @@ import ai.arches.admin.database.DatabaseReports;
 import ai.arches.admin.pprof.Profiles;
 import ai.arches.auth.ApiKeys;
 import ai.arches.auth.Auth;
+import ai.arches.auth.AuthGraph;
 import ai.arches.auth.AuthRoutes;
 import ai.arches.auth.Guard;
 import ai.arches.auth.Principal;
@@ -32,6 +33,7 @@ import ai.arches.common.Cursors;
 import ai.arches.common.NotFoundException;
 import ai.arches.config.ArchesConfig;
 import ai.arches.config.Cidr;
+import ai.arches.content.ContentGraph;
 import ai.arches.content.ContentRoutes;
 import ai.arches.content.Contents;
 import ai.arches.content.EmbeddingWorker;
@@ -47,6 +49,8 @@ import ai.arches.db.Migrations;
 import ai.arches.db.ReadYourWrites;
 import ai.arches.db.Replicas;
 import ai.arches.db.ReplicationLag;
+import ai.arches.graphql.Graphql;
+import ai.arches.graphql.GraphqlRoutes;
 import ai.arches.http.ApiRouter;
 import ai.arches.http.ClientAddresses;
 import ai.arches.http.Json;
@@ -62,12 +66,14 @@ import ai.arches.observability.OpsRoutes;
 import ai.arches.observability.RequestObserver;
 import ai.arches.organizations.Access;
 import ai.arches.organizations.OrgGuard;
+import ai.arches.organizations.OrganizationGraph;
 import ai.arches.organizations.OrganizationRoutes;
 import ai.arches.ratelimit.RateLimiter;
 import ai.arches.organizations.Organizations;
 import ai.arches.workflows.Executor;
 import ai.arches.workflows.RunRoutes;
 import ai.arches.workflows.Runs;
+import ai.arches.workflows.WorkflowGraph;
 import ai.arches.workflows.WorkflowRoutes;
 import ai.arches.workflows.Workflows;
 import ai.arches.workflows.tools.Toolbox;
@@ -252,6 +258,13 @@ public final class Arches implements AutoCloseable {
                 LOG.info("web console assets not built (make build builds them): /, /docs and /graphiql answer 503");
             }
             web.register(routing);
+            // One schema from the features' pieces; the same wrapper as REST authenticates and rate-limits.
+            Graphql graphql = new Graphql(List.of(
+                    AuthGraph.piece(auth),
+                    OrganizationGraph.piece(orgs, orgGuard),
+                    ContentGraph.piece(contents, search, orgGuard),
+                    WorkflowGraph.piece(workflows, runs, orgGuard)), cfg.graphql());
+            new GraphqlRoutes(graphql, io).register(router, API_BASE, h -> guard.caller(h::handle));
             Problems.register(routing, io, router);
 
             WebServerConfig.Builder builder = WebServer.builder();

@@ -5,7 +5,10 @@ import java.util.UUID;
 
 import ai.arches.common.ForbiddenException;
 import ai.arches.db.ReadYourWrites;
+import ai.arches.graphql.Graphql;
 import ai.arches.idempotency.Idempotency;
+
+import graphql.schema.DataFetchingEnvironment;
 
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -82,6 +85,14 @@ public final class Guard {
     private void serve(Principal p, ServerRequest req, ServerResponse res, Runnable handler) {
         Runnable run = Idempotency.applies(req) ? () -> idempotency.handle(owner(p), req, res, handler) : handler;
         ReadYourWrites.as((p instanceof Principal.User ? "u:" : "k:") + owner(p), run);
+    }
+
+    /**
+     * The caller of a GraphQL request: the /graphql routes are wrapped by {@link #caller}, so it
+     * was resolved (and rate-limited) once, as for any route, before any resolver runs.
+     */
+    public static Principal caller(DataFetchingEnvironment env) {
+        return Graphql.caller(env, Principal.class);
     }
 
     /** Whose keys and writes: a user's across their sessions, an API key's own. */

@@ -10,7 +10,7 @@ import java.util.List;
 public abstract sealed class ArchesException extends RuntimeException
         permits InvalidInputException, UnauthenticatedException, ForbiddenException, NotFoundException,
         ConflictException, UnprocessableException, PayloadTooLargeException, UnsupportedMediaTypeException,
-        ServiceUnavailableException, RateLimitedException {
+        ServiceUnavailableException, RateLimitedException, MethodNotAllowedException {
 
     private final List<FieldError> errors;
 

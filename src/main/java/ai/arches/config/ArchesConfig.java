@@ -9,7 +9,7 @@ import java.util.logging.Level;
  */
 public record ArchesConfig(Server server, Database database, Redis redis, Cache cache, RateLimit rateLimit,
                            Auth auth, Idempotency idempotency, Log log, Embedding embedding, Search search,
-                           Metrics metrics, Workflows workflows, Admin admin, Profiling profiling) {
+                           Metrics metrics, Workflows workflows, Admin admin, Profiling profiling, Graphql graphql) {
 
     /**
      * {@code maxPageBytes}: a list page or search result stops adding items before passing it.
@@ -150,4 +150,15 @@ public record ArchesConfig(Server server, Database database, Redis redis, Cache 
             return !url.isBlank();
         }
     }
+
+    /**
+     * Bounds on one GraphQL request, checked before any resolver runs: {@code maxQueryCharacters}
+     * and {@code maxQueryTokens} stop the parser; {@code maxDepth} (nested fields) and
+     * {@code maxFields} (fields in the document, fragments counted where spread) are validation
+     * rules; {@code maxComplexity} bounds the work: each field costs 1 plus its children's cost,
+     * times its {@code limit} argument for lists. {@code persistedQueries}: parsed documents kept
+     * for Automatic Persisted Queries on this node.
+     */
+    public record Graphql(int maxQueryCharacters, int maxQueryTokens, int maxDepth, int maxFields,
+                          int maxComplexity, int persistedQueries) {}
 }

@@ -174,7 +174,7 @@ public final class ConfigLoader {
                 duration("auth.api_key_last_used_interval", Duration.ofMillis(10), Duration.ofHours(1)));
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
         return new ArchesConfig(server, database, redis, cache, rateLimit, auth, idempotency(database), log,
-                embedding(), search(), metrics(), workflows(), admin(), profiling());
+                embedding(), search(), metrics(), workflows(), admin(), profiling(), graphql());
     }
 
     private ArchesConfig.Idempotency idempotency(ArchesConfig.Database database) {
@@ -187,6 +187,16 @@ public final class ConfigLoader {
                     + format(database.statementTimeout()) + "), was " + format(idempotency.lockTimeout()));
         }
         return idempotency;
+    }
+
+    private ArchesConfig.Graphql graphql() {
+        return new ArchesConfig.Graphql(
+                integer("graphql.max_query_characters", 100, 10_000_000),
+                integer("graphql.max_query_tokens", 10, 1_000_000),
+                integer("graphql.max_depth", 2, 1000),
+                integer("graphql.max_fields", 1, 1_000_000),
+                integer("graphql.max_complexity", 1, 1_000_000_000),
+                integer("graphql.persisted_queries", 0, 1_000_000));
     }
 
     private ArchesConfig.Workflows workflows() {

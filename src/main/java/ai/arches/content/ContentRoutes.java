@@ -55,7 +55,13 @@ public final class ContentRoutes {
     }
 
     private void create(Access access, ServerRequest req, ServerResponse res) {
-        Input in = io.readInput(req);
+        Content c = contents.create(access, draft(io.readInput(req)));
+        res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + c.organizationId() + "/content/" + c.id());
+        io.send(req, res, Status.CREATED_201, c, Content.FIELDS);
+    }
+
+    /** A new document's fields, checked (400 with every problem); GraphQL's createContent reads the same. */
+    static Contents.Draft draft(Input in) {
         String title = in.requiredString("title", 1, MAX_TITLE);
         String body = in.requiredText("body", 0, MAX_BODY);
         String type = in.optionalString("type", 1, 50, TYPE).orElse("document");
@@ -63,9 +69,7 @@ public final class ContentRoutes {
         List<String> tags = in.optionalStringList("tags", MAX_TAGS, MAX_TAG).orElse(List.of());
         ObjectNode metadata = in.optionalObject("metadata").orElseGet(Json.MAPPER::createObjectNode);
         in.validate();
-        Content c = contents.create(access, new Contents.Draft(title, body, type, mimeType, tags, metadata));
-        res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + c.organizationId() + "/content/" + c.id());
-        io.send(req, res, Status.CREATED_201, c, Content.FIELDS);
+        return new Contents.Draft(title, body, type, mimeType, tags, metadata);
     }
 
     private void list(Access access, ServerRequest req, ServerResponse res) {
@@ -83,7 +87,11 @@ public final class ContentRoutes {
 
     private void update(Access access, ServerRequest req, ServerResponse res) {
         UUID id = pathId(req);
-        Input in = io.readInput(req);
+        io.send(req, res, Status.OK_200, contents.update(access, id, changes(io.readInput(req))), Content.FIELDS);
+    }
+
+    /** A partial update, checked; at least one field. GraphQL's updateContent reads the same. */
+    static Contents.Changes changes(Input in) {
         in.requireAnyOf("title", "body", "type", "mimeType", "tags", "metadata");
         var changes = new Contents.Changes(
                 in.optionalString("title", 1, MAX_TITLE),
@@ -93,7 +101,7 @@ public final class ContentRoutes {
                 in.optionalStringList("tags", MAX_TAGS, MAX_TAG),
                 in.optionalObject("metadata"));
         in.validate();
-        io.send(req, res, Status.OK_200, contents.update(access, id, changes), Content.FIELDS);
+        return changes;
     }
 
     private void delete(Access access, ServerRequest req, ServerResponse res) {
@@ -111,7 +119,7 @@ public final class ContentRoutes {
     }
 
     /** The ?tag= filter, held to the same rules as a stored tag. */
-    private static String tag(String raw) {
+    static String tag(String raw) {
         String t = raw.strip();
         if (t.isEmpty()) {
             throw badTag("must not be empty");

@@ -14,6 +14,7 @@ import java.util.logging.Logger;
 import ai.arches.common.ArchesException;
 import ai.arches.common.ConflictException;
 import ai.arches.common.FieldError;
+import ai.arches.common.MethodNotAllowedException;
 import ai.arches.common.RateLimitStatus;
 import ai.arches.common.RateLimitedException;
 import ai.arches.common.ServiceUnavailableException;
@@ -38,6 +39,9 @@ public final class Problems {
     private static final Logger LOG = Logger.getLogger(Problems.class.getName());
     static final String TYPE_PREFIX = "urn:arches:problem:";
 
+    /** A failure as a client sees it: {@code type} is the problem type's URI. */
+    public record Problem(int status, String type, String title, String detail, List<FieldError> errors) {}
+
     private final JsonIo io;
     private final ApiRouter router;
 
@@ -54,13 +58,7 @@ public final class Problems {
     }
 
     private void arches(ServerRequest req, ServerResponse res, ArchesException e) {
-        if (e.status() >= 500) {
-            // A refusal for load is counted by its own metric; a flood of them would drown the log.
-            // The cause carries diagnostics kept out of the response (pool state, provider reply).
-            boolean shed = e instanceof ServiceUnavailableException s && s.retryAfterSeconds() > 0;
-            LOG.log(shed ? Level.FINE : Level.WARNING, "request " + requestId(req) + " failed: " + e.getMessage()
-                    + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
-        }
+        Problem p = describe(e, requestId(req));
         if (e.status() == 401) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"arches\"");
         }
@@ -76,7 +74,10 @@ public final class Problems {
         if (e instanceof ConflictException conflict && conflict.retryAfterSeconds() > 0) {
             res.header(HeaderNames.RETRY_AFTER, Long.toString(conflict.retryAfterSeconds()));
         }
-        send(req, res, e.status(), e.type(), e.title(), e.getMessage(), e.errors());
+        if (e instanceof MethodNotAllowedException notAllowed) {
+            res.header(HeaderNames.ALLOW, String.join(", ", notAllowed.allowed()));
+        }
+        send(req, res, p);
     }
 
     private void http(ServerRequest req, ServerResponse res, HttpException e) {
@@ -85,40 +86,60 @@ public final class Problems {
             Set<String> allowed = router.methodsFor(req.path().rawPath());
             if (!allowed.isEmpty()) {
                 res.header(HeaderNames.ALLOW, String.join(", ", allowed));
-                send(req, res, 405, "method-not-allowed", "Method not allowed",
+                send(req, res, 405, TYPE_PREFIX + "method-not-allowed", "Method not allowed",
                         req.prologue().method().text() + " is not served here; allowed: " + String.join(", ", allowed),
                         List.of());
                 return;
             }
-            send(req, res, 404, "not-found", "Not found", "no route for " + req.path().rawPath(), List.of());
+            send(req, res, 404, TYPE_PREFIX + "not-found", "Not found", "no route for " + req.path().rawPath(), List.of());
             return;
         }
         if (code >= 500) {
             unexpected(req, res, e);
             return;
         }
-        send(req, res, code, "http-" + code, e.status().reasonPhrase(), e.getMessage(), List.of());
+        send(req, res, code, TYPE_PREFIX + "http-" + code, e.status().reasonPhrase(), e.getMessage(), List.of());
     }
 
     private void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
-        if (hasCause(e, SQLTransientConnectionException.class)) {
-            LOG.log(Level.WARNING, "request " + requestId(req) + ": database unavailable", e);
+        Problem p = describe(e, requestId(req));
+        if (p.status() == 503) {
             res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
-            send(req, res, 503, "unavailable", "Service unavailable", "the database did not answer in time", List.of());
-            return;
+        }
+        send(req, res, p);
+    }
+
+    /**
+     * What a client is told about a failure, for the problem+json here and for the errors of a
+     * GraphQL response, which report the same types. Server-side failures are logged here, under
+     * the request id; an unexpected one tells the client nothing of its cause.
+     */
+    public static Problem describe(Throwable e, String requestId) {
+        if (e instanceof ArchesException a) {
+            if (a.status() >= 500) {
+                // A refusal for load is counted by its own metric; a flood of them would drown the log.
+                // The cause carries diagnostics kept out of the response (pool state, provider reply).
+                boolean shed = a instanceof ServiceUnavailableException s && s.retryAfterSeconds() > 0;
+                LOG.log(shed ? Level.FINE : Level.WARNING, "request " + requestId + " failed: " + a.getMessage()
+                        + (a.getCause() == null ? "" : " (" + a.getCause().getMessage() + ")"));
+            }
+            return new Problem(a.status(), TYPE_PREFIX + a.type(), a.title(), a.getMessage(), a.errors());
+        }
+        if (hasCause(e, SQLTransientConnectionException.class)) {
+            LOG.log(Level.WARNING, "request " + requestId + ": database unavailable", e);
+            return new Problem(503, TYPE_PREFIX + "unavailable", "Service unavailable",
+                    "the database did not answer in time", List.of());
         }
         if (connectionLost(e)) {
             // The database restarted or dropped this connection (the pool replaces it): a retry
             // shortly after will find a new one. A write caught here may or may not have committed.
-            LOG.log(Level.WARNING, "request " + requestId(req) + ": database connection lost", e);
-            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
-            send(req, res, 503, "unavailable", "Service unavailable",
+            LOG.log(Level.WARNING, "request " + requestId + ": database connection lost", e);
+            return new Problem(503, TYPE_PREFIX + "unavailable", "Service unavailable",
                     "the connection to the database was lost (is it restarting?); retry shortly", List.of());
-            return;
         }
-        LOG.log(Level.SEVERE, "request " + requestId(req) + " failed unexpectedly", e);
-        send(req, res, 500, "internal", "Internal server error",
-                "an unexpected error occurred; quote request id " + requestId(req) + " when reporting it", List.of());
+        LOG.log(Level.SEVERE, "request " + requestId + " failed unexpectedly", e);
+        return new Problem(500, TYPE_PREFIX + "internal", "Internal server error",
+                "an unexpected error occurred; quote request id " + requestId + " when reporting it", List.of());
     }
 
     /**
@@ -139,13 +160,17 @@ public final class Problems {
         return false;
     }
 
+    private void send(ServerRequest req, ServerResponse res, Problem p) {
+        send(req, res, p.status(), p.type(), p.title(), p.detail(), p.errors());
+    }
+
     private void send(ServerRequest req, ServerResponse res, int status, String type, String title,
                       String detail, List<FieldError> errors) {
         if (res.isSent()) {
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", TYPE_PREFIX + type);
+        body.put("type", type);
         body.put("title", title);
         body.put("status", status);
         body.put("detail", detail);
@@ -161,7 +186,13 @@ public final class Problems {
         }
     }
 
-    private static String requestId(ServerRequest req) {
+    /** The URI of a problem type, from its slug ({@code not-found}). */
+    public static String type(String slug) {
+        return TYPE_PREFIX + slug;
+    }
+
+    /** The request's id, as problems and logs quote it. */
+    public static String requestId(ServerRequest req) {
         return req.context().get(RequestId.class).map(RequestId::value).orElse("none");
     }
 

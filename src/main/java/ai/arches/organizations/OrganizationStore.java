@@ -1,11 +1,13 @@
 package ai.arches.organizations;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
 import ai.arches.auth.Role;
+import ai.arches.auth.User;
 import ai.arches.common.Cursors;
 import ai.arches.db.Database;
 import ai.arches.db.Keyset;
@@ -16,6 +18,8 @@ import org.jdbi.v3.core.mapper.RowMapper;
 
 /** SQL for organizations and their members. Every statement is scoped by organization id. */
 final class OrganizationStore {
+    /** Above every id in (created_at, id) order: a first page's position. */
+    private static final UUID LAST_UUID = new UUID(-1L, -1L);
     private static final RowMapper<Organization> ORG = (rs, ctx) -> new Organization(
             Rows.uuid(rs, "id"), rs.getString("name"), rs.getString("slug"),
             Role.parse(rs.getString("role")).orElseThrow(),
@@ -28,6 +32,13 @@ final class OrganizationStore {
     private static final RowMapper<Organization> PLAIN_ORG = (rs, ctx) -> new Organization(
             Rows.uuid(rs, "id"), rs.getString("name"), rs.getString("slug"), null,
             Rows.instant(rs, "created_at"), Rows.instant(rs, "updated_at"));
+
+    private record MembershipRow(int ord, Membership membership) {}
+
+    private static final RowMapper<MembershipRow> MEMBERSHIP = (rs, ctx) -> new MembershipRow(rs.getInt("ord"),
+            new Membership(new User(Rows.uuid(rs, "user_id"), rs.getString("email"), rs.getString("name"),
+                    Rows.instant(rs, "user_created_at"), Rows.instant(rs, "user_updated_at")),
+                    Role.parse(rs.getString("role")).orElseThrow(), Rows.instant(rs, "created_at")));
 
     Optional<UUID> idBySlug(Handle h, String slug) {
         return h.createQuery("SELECT id FROM organizations WHERE slug = :slug")
@@ -116,6 +127,51 @@ final class OrganizationStore {
         return Keyset.bind(h.createQuery(sql), page)
                 .define(Database.QUERY_TYPE, "members.list")
                 .bind("org", org).map(MEMBER).list();
+    }
+
+    /** A page request of one organization's members, for {@link #memberPages}. */
+    record PageOf(UUID org, Cursors.PageRequest page) {}
+
+    /**
+     * Pages of members of several organizations in one statement: per organization an index
+     * range scan from its position (the first page starts above every row), bounded by its own
+     * limit, joined to the users. Rows come back grouped in request order.
+     */
+    List<List<Membership>> memberPages(Handle h, List<PageOf> requests) {
+        int n = requests.size();
+        UUID[] orgs = new UUID[n];
+        String[] afterAts = new String[n];
+        UUID[] afterIds = new UUID[n];
+        Integer[] fetches = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            PageOf r = requests.get(i);
+            orgs[i] = r.org();
+            // Instants travel as ISO-8601 text: Jdbi has no array type for Instant.
+            afterAts[i] = r.page().after().map(p -> p.createdAt().toString()).orElse("infinity");
+            afterIds[i] = r.page().after().map(Cursors.Position::id).orElse(LAST_UUID);
+            fetches[i] = r.page().fetchSize();
+        }
+        List<List<Membership>> pages = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            pages.add(new ArrayList<>());
+        }
+        h.createQuery("""
+                        SELECT k.ord, m.user_id, u.email, u.name, u.created_at AS user_created_at,
+                               u.updated_at AS user_updated_at, m.role, m.created_at
+                        FROM unnest(CAST(:orgs AS uuid[]), CAST(:afterAts AS timestamptz[]), CAST(:afterIds AS uuid[]),
+                                    CAST(:fetches AS int[])) WITH ORDINALITY AS k(org, after_at, after_id, fetch_rows, ord)
+                        CROSS JOIN LATERAL (
+                            SELECT m.user_id, m.role, m.created_at FROM organization_members m
+                            WHERE m.organization_id = k.org AND (m.created_at, m.user_id) < (k.after_at, k.after_id)
+                            ORDER BY m.created_at DESC, m.user_id DESC LIMIT k.fetch_rows) m
+                        JOIN users u ON u.id = m.user_id
+                        ORDER BY k.ord, m.created_at DESC, m.user_id DESC""")
+                .define(Database.QUERY_TYPE, "members.list_many")
+                .bindArray("orgs", UUID.class, (Object[]) orgs).bindArray("afterAts", String.class, (Object[]) afterAts)
+                .bindArray("afterIds", UUID.class, (Object[]) afterIds).bindArray("fetches", Integer.class, (Object[]) fetches)
+                .map(MEMBERSHIP)
+                .forEach(row -> pages.get(row.ord() - 1).add(row.membership()));
+        return pages;
     }
 
     Optional<Member> member(Handle h, UUID org, UUID user) {

@@ -26,6 +26,8 @@ import ai.arches.cache.Caches;
 import ai.arches.cache.TieredCache;
 import ai.arches.db.Database;
 
+import org.jdbi.v3.core.HandleCallback;
+
 /**
  * Organizations, members and roles, and the access check every tenant-scoped request makes
  * first (through {@link OrgGuard}). The public entry type of the feature. A caller who is not a
@@ -122,10 +124,62 @@ public final class Organizations {
     }
 
     public Page<Organization> list(UUID userId, String limit, String cursor) {
+        return list(userId, limit, cursor, true);
+    }
+
+    /** {@code mayBeStale}: the page is only shown, so a replica may serve it. */
+    private Page<Organization> list(UUID userId, String limit, String cursor, boolean mayBeStale) {
         String scope = "orgs:" + userId;
         var page = cursors.request(scope, limit, cursor);
-        return cursors.page(scope, page, db.withReadHandle(h -> store.listForUser(h, userId, page)),
+        HandleCallback<List<Organization>, RuntimeException> read = h -> store.listForUser(h, userId, page);
+        return cursors.page(scope, page, mayBeStale ? db.withReadHandle(read) : db.withHandle(read),
                 o -> new Cursors.Position(o.createdAt(), o.id()));
+    }
+
+    /**
+     * The organizations the caller may act in, each with its role as the list found it: a user's,
+     * newest first; an API key's one organization. Holding one of these proves membership as
+     * {@link #access} does, so the list is read on the primary: a replica's could still hold a
+     * membership removed a moment ago (REST's list, which only shows, reads a replica).
+     */
+    public Page<Access> accessible(Principal principal, String limit, String cursor) {
+        return switch (principal) {
+            case Principal.User u -> {
+                Page<Organization> page = list(u.userId(), limit, cursor, false);
+                yield new Page<>(page.data().stream().map(o -> new Access(o, o.role(), principal)).toList(),
+                        page.nextCursor());
+            }
+            case Principal.ApiKey k -> {
+                // A key sees exactly its own organization; limit and cursor are still checked.
+                cursors.request("orgs:key:" + k.keyId(), limit, cursor);
+                yield new Page<>(List.of(access(principal, k.organizationId().toString())), null);
+            }
+        };
+    }
+
+    /** One organization's page of members, asked for with others (the GraphQL endpoint batches them). */
+    public record MembersOf(Access access, Cursors.PageRequest page) {}
+
+    /** Checks a members page request as {@link #members} does: 400 for a bad limit or a cursor of another list. */
+    public Cursors.PageRequest membersPage(Access access, String limit, String cursor) {
+        return cursors.request("members:" + access.organizationId(), limit, cursor);
+    }
+
+    /**
+     * Pages of members of several organizations, with their accounts, in one statement whatever
+     * their number; in the order asked. Each request carries its access check's outcome.
+     */
+    public List<Page<Membership>> memberPages(List<MembersOf> requests) {
+        List<OrganizationStore.PageOf> of = requests.stream()
+                .map(r -> new OrganizationStore.PageOf(r.access().organizationId(), r.page())).toList();
+        List<List<Membership>> rows = db.withReadHandle(h -> store.memberPages(h, of));
+        List<Page<Membership>> pages = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            MembersOf r = requests.get(i);
+            pages.add(cursors.page("members:" + r.access().organizationId(), r.page(), rows.get(i),
+                    m -> new Cursors.Position(m.joinedAt(), m.user().id())));
+        }
+        return pages;
     }
 
     public Organization update(Access access, Optional<String> name, Optional<String> slug) {

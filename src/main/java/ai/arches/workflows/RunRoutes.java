@@ -70,13 +70,18 @@ public final class RunRoutes {
         // No body at all starts the run with an empty input; a body must be a valid request.
         Optional<com.fasterxml.jackson.databind.node.ObjectNode> input = Optional.empty();
         if (req.content().hasEntity()) {
-            Input in = io.readInput(req);
-            input = in.optionalObject("input");
-            in.validate();
+            input = input(io.readInput(req));
         }
         Run run = runs.start(access, workflowId, input.orElse(null));
         res.header(HeaderNames.LOCATION, "/api/v1/organizations/" + run.organizationId() + "/runs/" + run.id());
         io.send(req, res, Status.ACCEPTED_202, run, Run.FIELDS);
+    }
+
+    /** A start request's {@code input}, a JSON object when present; GraphQL's startRun reads the same. */
+    static Optional<com.fasterxml.jackson.databind.node.ObjectNode> input(Input in) {
+        var input = in.optionalObject("input");
+        in.validate();
+        return input;
     }
 
     private void list(Access access, ServerRequest req, ServerResponse res) {
