@@ -79,44 +79,26 @@ if [ "$(psql_su -d postgres -c "SELECT setting FROM pg_settings WHERE name = 'lo
   psql_su -d postgres -c "SELECT pg_reload_conf()" >/dev/null
 fi
 
-# Test tooling: Prometheus's promtool checks the /metrics output in the test suite.
-if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null; then
-  log "installing promtool (Debian package prometheus)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
-    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
-fi
-
-# Test tooling: Go's `go tool pprof` reads the admin listener's profiles in the test suite.
-if [ "${1:-}" = "--test" ] && ! command -v go >/dev/null; then
-  log "installing go (Debian package golang-go)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null \
-    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null; }
-fi
-
-# Test tooling: HAProxy (Debian's) runs the project's deploy/haproxy/haproxy.cfg in the test suite.
-if [ "${1:-}" = "--test" ] && ! command -v haproxy >/dev/null; then
-  log "installing haproxy (Debian package)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends haproxy >/dev/null \
-    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends haproxy >/dev/null; }
-fi
-
-# Test tooling: Node.js runs tools/k8s-validate, which checks deploy/k8s in the test suite.
-if [ "${1:-}" = "--test" ] && ! command -v npm >/dev/null; then
-  log "installing node and npm (Debian packages nodejs, npm)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
-    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
-fi
-
-# Test tooling: Debian's Chromium, driven by playwright-core (web/), runs the console's browser test.
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
-  log "installing chromium (Debian package)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null \
-    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+# Test tooling, from Debian's packages, installed only by `--test` and only when missing:
+#   promtool (prometheus)   checks the /metrics output and the alert rules
+#   go (golang-go)          `go tool pprof` reads the admin listener's profiles
+#   haproxy                 runs the project's deploy/haproxy/haproxy.cfg in front of real nodes
+#   npm (nodejs, npm)       tools/k8s-validate checks deploy/k8s; web/ builds the console
+#   chromium                the console's browser test, driven by playwright-core
+test_tool() {
+  local command=$1; shift
+  command -v "$command" >/dev/null && return 0
+  log "installing $command (Debian package $*)"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+}
+if [ "${1:-}" = "--test" ]; then
+  test_tool promtool prometheus
+  test_tool go golang-go
+  test_tool haproxy haproxy
+  test_tool npm nodejs npm
+  test_tool chromium chromium
 fi
 
 # Redis: start a local one if nothing answers (cache only: no persistence).
