@@ -7,7 +7,7 @@ MVN := ./mvnw -B -q
 JAVA_OPTS ?= -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED
 SOURCES := $(shell find src/main -type f) pom.xml
 
-.PHONY: run test setup build advise lint-openapi clean bench jmh cluster cluster-stop
+.PHONY: run test setup build advise lint-openapi clean bench jmh cluster cluster-stop bench-cluster cluster-check
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -34,6 +34,20 @@ cluster: setup target/arches.jar
 
 cluster-stop:
 	@scripts/cluster.sh stop
+
+# The cluster bench (bench/cluster.py) on the cluster above, started if needed: the mixed load
+# straight to one node, through HAProxy to one node and to three (the balancer's cost, the
+# scaling on this machine, the replica's read share), then a node killed, a rolling restart, a
+# PostgreSQL restart and a short PostgreSQL outage under load. Writes
+# bench/results/<date>-<commit>-cluster[-quick].{md,json}. QUICK=1: shorter runs. Restarts the
+# shared PostgreSQL (under /tmp/arches-bench.lock, which it takes itself).
+bench-cluster: setup target/arches.jar
+	QUICK=$(QUICK) python3 bench/cluster.py
+
+# The pass/fail part of bench-cluster with smaller loads (scripts/cluster-check.sh); exits non-zero
+# on a failed check. Not part of `make test`: it kills nodes and restarts PostgreSQL.
+cluster-check: setup target/arches.jar
+	@scripts/cluster-check.sh
 
 # PostgreSQL settings for this host and NODES nodes of this configuration (default 1), each with
 # its reason, beside the live values: the database `make run` would use, no server started.
