@@ -41,6 +41,7 @@ import asyncio
 import datetime
 import fcntl
 import functools
+import itertools
 import json
 import os
 import random
@@ -63,8 +64,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 
 CHECK = sys.argv[1:] == ["check"]
-# Tags this run's create titles, so its database checks never count an earlier run's rows.
+# Tags this run's create titles (with a number per stream), so its database checks never count
+# another stream's or an earlier run's rows.
 RUN = time.strftime("%H%M%S")
+STREAMS = itertools.count(1)
 QUICK = CHECK or os.environ.get("QUICK", "") not in ("", "0")
 HOST = "127.0.0.1"
 LB = 8000
@@ -384,31 +387,76 @@ def clean():
 # ---- the mixed load (wrk) -----------------------------------------------------------------
 
 def scrape_nodes():
+    """db_replica_reads_total by target and the in-process cache's (L1) hits and lookups, summed
+    over the nodes."""
     out = {}
     for n in NODES:
         with urllib.request.urlopen(f"http://{HOST}:{8080 + n}/metrics", timeout=10) as r:
             for line in r.read().decode().splitlines():
                 m = bench.METRIC.match(line)
-                if m and m.group(1) == "db_replica_reads_total":
-                    target = re.search(r'target="([^"]+)"', m.group(2)).group(1)
-                    out[target] = out.get(target, 0.0) + float(m.group(3))
+                if not m:
+                    continue
+                if m.group(1) == "db_replica_reads_total":
+                    key = re.search(r'target="([^"]+)"', m.group(2)).group(1)
+                elif m.group(1) == "cache_gets_total" and 'level="l1"' in m.group(2):
+                    key = "l1 hit" if 'result="hit"' in m.group(2) else "l1 miss"
+                else:
+                    continue
+                out[key] = out.get(key, 0.0) + float(m.group(3))
+    return out
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot():
+    """CPU seconds used so far by the nodes, HAProxy, PostgreSQL (primary and replica) and Redis,
+    and the machine's busy and total seconds (/proc; the rest of busy is mostly wrk)."""
+    nodes = {node_pid(n) for n in NODES} - {None}
+    out = {"nodes": 0.0, "haproxy": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        secs = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        group = ("nodes" if int(pid) in nodes else "haproxy" if comm == "haproxy" else
+                 "postgres" if comm in ("postgres", "postmaster") else "redis" if comm.startswith("redis-serv")
+                 else None)
+        if group:
+            out[group] += secs
+    with open("/proc/stat") as f:
+        jiffies = list(map(int, f.readline().split()[1:]))
+    out["busy"] = (sum(jiffies) - jiffies[3] - jiffies[4]) / CLK_TCK
+    out["total"] = sum(jiffies) / CLK_TCK
     return out
 
 
 def mixed_run(label, port, connections, seconds):
-    before = scrape_nodes()
+    before, cpu0 = scrape_nodes(), cpu_snapshot()
     r = bench.wrk(f"http://{HOST}:{port}", connections, seconds, [TARGETS], script="bench/lua/cluster.lua")
-    after = scrape_nodes()
-    replica = after.get("replica", 0) - before.get("replica", 0)
-    primary = after.get("primary", 0) - before.get("primary", 0)
+    cpu1, after = cpu_snapshot(), scrape_nodes()
+    d = lambda k: after.get(k, 0) - before.get(k, 0)
+    replica, primary = d("replica"), d("primary")
+    hits, lookups = d("l1 hit"), d("l1 hit") + d("l1 miss")
+    cpu = {k: cpu1[k] - cpu0[k] for k in cpu0}
+    reqs = max(r["requests"], 1)
     out = {"setup": label, "connections": connections, "seconds": seconds, "rps": round(r["rps"], 1),
            "p50": r["p50"], "p90": r["p90"], "p99": r["p99"], "max": r["max"], "requests": r["requests"],
            "errors": r["errors"], "timeouts": r["timeouts"], "status": r.get("status", {}),
            "replicaReads": int(replica), "primaryReads": int(primary),
-           "replicaShare": round(replica / (replica + primary), 4) if replica + primary else None}
+           "replicaShare": round(replica / (replica + primary), 4) if replica + primary else None,
+           "l1HitRatio": round(hits / lookups, 4) if lookups else None,
+           # CPU ms per request by part, and how busy the machine's cores were.
+           "cpuMsPerRequest": {k: round(cpu[k] * 1000 / reqs, 3) for k in ("nodes", "haproxy", "postgres", "redis")},
+           "machineBusy": round(cpu["busy"] / cpu["total"], 3) if cpu["total"] else None}
     bad = {s: n for s, n in out["status"].items() if not s.startswith(("2", "3"))}
     log(f"{label:18s} c={connections:4d}: {r['rps']:7.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:8.2f} ms  "
-        f"errors {r['errors']} {bad or ''}  replica reads {out['replicaShare'] if out['replicaShare'] is not None else '-'}")
+        f"errors {r['errors']} {bad or ''}  replica share {fmt(out['replicaShare'], '.3f')}  L1 hits "
+        f"{fmt(out['l1HitRatio'], '.3f')}  CPU ms/req {out['cpuMsPerRequest']}  busy {out['machineBusy']}")
     return out
 
 
@@ -417,9 +465,14 @@ def run_mixed():
     node 1 alone behind it (the others in maintenance), node 1 straight (the last two back to
     back: the balancer's cost). Interleaved, so a JIT still warming or a neighbour's load does not
     favour one setup."""
+    a = cpu_snapshot()
+    time.sleep(5)
+    b = cpu_snapshot()
+    idle = {k: round((b[k] - a[k]) / 5, 3) for k in ("nodes", "haproxy", "postgres", "redis", "busy")}
+    log(f"idle for 5 s, cores used: {idle}")
     log(f"warming up all three nodes through HAProxy ({WARMUP_SECONDS} s, not measured)")
     bench.wrk(f"http://{HOST}:{LB}", 64, WARMUP_SECONDS, [TARGETS], script="bench/lua/cluster.lua")
-    runs = []
+    runs = [{"setup": "idle", "coresUsed": idle}]
     for c in LEVELS:
         runs.append(mixed_run("haproxy, 3 nodes", LB, c, MIX_SECONDS))
         for n in NODES[1:]:
@@ -570,6 +623,7 @@ def creates(t, tag, key=True):
     """Creates with client-chosen unique titles, each carrying its own Idempotency-Key (key=False:
     none, so HAProxy never sends one twice)."""
     orgs = t["orgs"]
+    tag = f"{tag}{next(STREAMS)}"
 
     def make(i):
         o = orgs[i % len(orgs)]
@@ -656,13 +710,19 @@ def verify_creates(records):
     failed_titles = [r["title"] for r in made if not r.get("id")]
     missing = psql(f"SELECT count(*) FROM unnest({sql_array(acked, 'uuid')}) a "
                    "WHERE NOT EXISTS (SELECT 1 FROM content c WHERE c.id = a)") if acked else "0"
-    dup = psql("SELECT count(*), coalesce(sum(n - 1), 0) FROM (SELECT count(*) n FROM content "
-               f"WHERE title = ANY({sql_array([r['title'] for r in made], 'text')}) GROUP BY title "
-               "HAVING count(*) > 1) d").split("|")
+    dups = [line.split("|") for line in psql(
+        f"SELECT title, count(*) FROM content WHERE title = ANY({sql_array([r['title'] for r in made], 'text')}) "
+        "GROUP BY title HAVING count(*) > 1 ORDER BY title").splitlines() if line]
+    by_title = {r["title"]: r for r in made}
+    # What the client saw of each create stored twice (HAProxy's log has its tries).
+    twice = [{"title": t, "copies": int(n), "requests": by_title[t]["method"],
+              "answer": by_title[t].get("status") or by_title[t].get("error"),
+              "due": round(by_title[t]["due"], 3)} for t, n in dups]
     stored_anyway = psql("SELECT count(DISTINCT title) FROM content WHERE title = "
                          f"ANY({sql_array(failed_titles, 'text')})") if failed_titles else "0"
-    return {"acknowledged": len(acked), "lost": int(missing), "duplicatedTitles": int(dup[0]),
-            "extraCopies": int(dup[1]), "failedButStored": int(stored_anyway), "failedCreates": len(failed_titles)}
+    return {"acknowledged": len(acked), "lost": int(missing), "duplicatedTitles": len(twice),
+            "extraCopies": sum(d["copies"] - 1 for d in twice), "storedTwice": twice[:20],
+            "failedButStored": int(stored_anyway), "failedCreates": len(failed_titles)}
 
 
 def run_event(name, loads, event):
@@ -968,6 +1028,8 @@ def event_md(title, res, goal):
 
 
 def mixed_md(runs):
+    idle = runs[0]["coresUsed"]
+    runs = runs[1:]
     by = {(r["setup"], r["connections"]): r for r in runs}
     L = ["## Mixed load: balancer cost and three-node scaling", "",
          "wrk (2 threads, closed loop) with bench/lua/cluster.lua: 70% document reads, 15% content lists "
@@ -975,13 +1037,22 @@ def mixed_md(runs):
          f"{ORGS} organizations and {ORGS * KEYS_PER_ORG} API keys; {MIX_SECONDS} s per row after a "
          f"{WARMUP_SECONDS} s warm-up through HAProxy. `haproxy, 1 node`: node2 and node3 in maintenance "
          "(runtime API); `direct`: the same load to node1's port.", "",
-         "| setup | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx | replica reads | "
-         "primary reads | replica share |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| setup | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx |",
+         "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         bad = {s: n for s, n in r["status"].items() if not s.startswith(("2", "3"))}
-        share = r["replicaShare"]
         L.append(f"| {r['setup']} | {r['connections']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
-                 f"{r['p99']:.2f} | {r['max']:.1f} | {r['errors']} | {bad or '-'} | {r['replicaReads']} | "
+                 f"{r['p99']:.2f} | {r['max']:.1f} | {r['errors']} | {bad or '-'} |")
+    L += ["", "Where the CPU went (CPU ms per request from /proc, by part; `busy`: share of both cores in use, "
+              "the rest of it mostly wrk), the nodes' in-process cache hits, and reads that may go to the replica:",
+          "", "| setup | conns | nodes | HAProxy | PostgreSQL | Redis | busy | L1 hits | replica reads | primary reads "
+              "| replica share |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        c = r["cpuMsPerRequest"]
+        share = r["replicaShare"]
+        L.append(f"| {r['setup']} | {r['connections']} | {c['nodes']:.3f} | {c['haproxy']:.3f} | "
+                 f"{c['postgres']:.3f} | {c['redis']:.3f} | {fmt(r['machineBusy'] * 100)}% | "
+                 f"{fmt(r['l1HitRatio'] * 100 if r['l1HitRatio'] is not None else None)}% | {r['replicaReads']} | "
                  f"{r['primaryReads']} | {fmt(share * 100 if share is not None else None)}% |")
     L += ["", "| conns | HAProxy's cost, p50 | p99 | req/s through HAProxy (1 node) / direct | "
               "req/s 3 nodes / 1 node (both through HAProxy) |", "|---|---|---|---|---|"]
@@ -989,6 +1060,24 @@ def mixed_md(runs):
         d, one, three = by[("direct, 1 node", c)], by[("haproxy, 1 node", c)], by[("haproxy, 3 nodes", c)]
         L.append(f"| {c} | {one['p50'] - d['p50']:+.2f} ms | {one['p99'] - d['p99']:+.2f} ms | "
                  f"{one['rps'] / d['rps']:.2f} | {three['rps'] / one['rps']:.2f} |")
+    top = max(LEVELS)
+    d, one, three = by[("direct, 1 node", top)], by[("haproxy, 1 node", top)], by[("haproxy, 3 nodes", top)]
+    busy = min(r["machineBusy"] or 0 for r in runs if r["connections"] > min(LEVELS))
+    ratio = three["cpuMsPerRequest"]["nodes"] / max(one["cpuMsPerRequest"]["nodes"], 1e-9)
+    more = f"{ratio:.1f}× the CPU per request of one" if ratio > 1.1 else "about the CPU per request of one"
+    L += ["", f"At {top} connections HAProxy used {one['cpuMsPerRequest']['haproxy']:.3f} ms of CPU per request and "
+              f"the balanced setup served {one['rps'] / d['rps']:.2f}× the direct requests/s (p50 "
+              f"{one['p50'] - d['p50']:+.1f} ms, p99 {one['p99'] - d['p99']:+.1f} ms): on a machine whose cores "
+              "are all busy, the balancer's CPU comes out of the nodes' share. Three nodes served "
+              f"{three['rps'] / one['rps']:.2f}× one node's requests/s, with the cores at least {busy * 100:.0f}% busy "
+              f"above {min(LEVELS)} connections: the load is CPU-bound on this one 2-core machine, and three JVMs "
+              f"on the same two cores cost {more} ({three['cpuMsPerRequest']['nodes']:.3f} against "
+              f"{one['cpuMsPerRequest']['nodes']:.3f} ms in the nodes: each JVM's own background work, JIT and "
+              "collector, and in-process caches that each see a third of the traffic). More nodes add capacity only with more cores, i.e. on more machines; here "
+              "they buy availability (the phases below), not throughput.",
+          "", f"Idle (5 s before the warm-up, no load): the three nodes used {idle['nodes'] * 100:.1f}% of one core "
+              f"together, PostgreSQL {idle['postgres'] * 100:.1f}%, HAProxy {idle['haproxy'] * 100:.1f}%; the "
+              f"machine {idle['busy'] * 100:.1f}% (other work on it included)."]
     rep = sum(r["replicaReads"] for r in runs)
     pri = sum(r["primaryReads"] for r in runs)
     L += ["", f"Replica read share (db_replica_reads_total by target, summed over the three nodes' /metrics, "
