@@ -48,6 +48,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -90,7 +91,10 @@ DOCS_PER_ORG = 50
 PASSWORD = "cluster-bench-password"
 # wrk, closed loop: connection levels and seconds per level.
 LEVELS = [8, 64] if QUICK else [8, 64, 256]
-MIX_SECONDS = 5 if QUICK else 15
+MIX_SECONDS = 5 if QUICK else 10
+# Rounds of every setup at every level (each figure reported is the median over the rounds): one
+# 15 s row each varied by up to a third from row to row on this shared machine.
+MIX_ROUNDS = 1 if QUICK else 3
 # Three JVMs on two cores keep compiling for about a minute of load: after 20 s the three-node
 # rows still rose from run to run (632, 701, 723, 870 req/s at 8 connections, 10 s each).
 WARMUP_SECONDS = 20 if QUICK else 60
@@ -475,18 +479,34 @@ def run_mixed():
     log(f"warming up all three nodes through HAProxy ({WARMUP_SECONDS} s, not measured)")
     bench.wrk(f"http://{HOST}:{LB}", 64, WARMUP_SECONDS, [TARGETS], script="bench/lua/cluster.lua")
     runs = [{"setup": "idle", "coresUsed": idle}]
-    for c in LEVELS:
-        runs.append(mixed_run("haproxy, 3 nodes", LB, c, MIX_SECONDS))
+    setups = [("haproxy, 3 nodes", LB), ("haproxy, 1 node", LB), ("direct, 1 node", 8081)]
+    maint, back = False, 0.0  # node2 and node3 in maintenance; when they were last put back
+    try:
+        for rnd in range(MIX_ROUNDS):
+            for c in LEVELS:
+                # Each round starts the rotation elsewhere, so no setup always runs first.
+                for k in range(len(setups)):
+                    label, port = setups[(k + rnd) % len(setups)]
+                    if label == "haproxy, 1 node" and not maint:
+                        for n in NODES[1:]:
+                            haproxy(f"set server nodes/node{n} state maint")
+                        maint = True
+                    elif label != "haproxy, 1 node" and maint:
+                        # Back in service now: during a direct row they recover unseen.
+                        for n in NODES[1:]:
+                            haproxy(f"set server nodes/node{n} state ready")
+                        maint, back = False, time.time()
+                    if label == "haproxy, 3 nodes":
+                        wait_up(NODES, 30)
+                        # slowstart (5 s): a returning node takes its full share only after it.
+                        time.sleep(max(0.0, back + 5.5 - time.time()))
+                    r = mixed_run(label, port, c, MIX_SECONDS)
+                    r["round"] = rnd
+                    runs.append(r)
+    finally:
         for n in NODES[1:]:
-            haproxy(f"set server nodes/node{n} state maint")
-        try:
-            runs.append(mixed_run("haproxy, 1 node", LB, c, MIX_SECONDS))
-            runs.append(mixed_run("direct, 1 node", 8081, c, MIX_SECONDS))
-        finally:
-            for n in NODES[1:]:
-                haproxy(f"set server nodes/node{n} state ready")
+            haproxy(f"set server nodes/node{n} state ready")
         wait_up(NODES, 30)
-        # slowstart (5 s): the returning nodes take their full share only after it.
         time.sleep(5)
     return runs
 
@@ -1029,54 +1049,80 @@ def event_md(title, res, goal):
     return L
 
 
+def median_rows(runs):
+    """One row per setup and level: the median of each figure over the rounds."""
+    out = {}
+    for r in runs:
+        out.setdefault((r["setup"], r["connections"]), []).append(r)
+    med = statistics.median
+    rows = {}
+    for key, rs in out.items():
+        nz = lambda f: [f(x) for x in rs if f(x) is not None]
+        rows[key] = {
+            "setup": key[0], "connections": key[1], "rounds": [round(x["rps"]) for x in rs],
+            **{k: med([x[k] for x in rs]) for k in ("rps", "p50", "p90", "p99", "max")},
+            "errors": sum(x["errors"] for x in rs),
+            "bad": sum(n for x in rs for st, n in x["status"].items() if not st.startswith(("2", "3"))),
+            "cpu": {k: med([x["cpuMsPerRequest"][k] for x in rs]) for k in rs[0]["cpuMsPerRequest"]},
+            "busy": med(nz(lambda x: x["machineBusy"])) if nz(lambda x: x["machineBusy"]) else None,
+            "l1": med(nz(lambda x: x["l1HitRatio"])) if nz(lambda x: x["l1HitRatio"]) else None,
+            "replicaReads": sum(x["replicaReads"] for x in rs), "primaryReads": sum(x["primaryReads"] for x in rs)}
+    return rows
+
+
 def mixed_md(runs):
     idle = runs[0]["coresUsed"]
     runs = runs[1:]
-    by = {(r["setup"], r["connections"]): r for r in runs}
+    rounds = max(r.get("round", 0) for r in runs) + 1
+    by = median_rows(runs)
     L = ["## Mixed load: balancer cost and three-node scaling", "",
          "wrk (2 threads, closed loop) with bench/lua/cluster.lua: 70% document reads, 15% content lists "
          "(following cursors), 5% member lists, 5% hybrid searches, 5% creates (no Idempotency-Key), over "
-         f"{ORGS} organizations and {ORGS * KEYS_PER_ORG} API keys; {MIX_SECONDS} s per row after a "
-         f"{WARMUP_SECONDS} s warm-up through HAProxy. `haproxy, 1 node`: node2 and node3 in maintenance "
-         "(runtime API); `direct`: the same load to node1's port.", "",
-         "| setup | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx |",
-         "|---|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        bad = {s: n for s, n in r["status"].items() if not s.startswith(("2", "3"))}
-        L.append(f"| {r['setup']} | {r['connections']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
-                 f"{r['p99']:.2f} | {r['max']:.1f} | {r['errors']} | {bad or '-'} |")
-    L += ["", "Where the CPU went (CPU ms per request from /proc, by part; `busy`: share of both cores in use, "
-              "the rest of it mostly wrk), the nodes' in-process cache hits, and reads that may go to the replica:",
+         f"{ORGS} organizations and {ORGS * KEYS_PER_ORG} API keys, after a {WARMUP_SECONDS} s warm-up through "
+         f"HAProxy. {rounds} round(s) of {MIX_SECONDS} s rows, every setup at every level, the order rotated per "
+         "round; each figure is the median over the rounds (req/s of every round beside it). `haproxy, 1 node`: "
+         "node2 and node3 in maintenance (runtime API); `direct`: the same load to node1's port.", "",
+         "| setup | conns | req/s | req/s by round | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(by, key=lambda k: (k[1], k[0])):
+        r = by[key]
+        L.append(f"| {r['setup']} | {r['connections']} | {r['rps']:.0f} | {', '.join(map(str, r['rounds']))} | "
+                 f"{r['p50']:.2f} | {r['p90']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | {r['errors']} | {r['bad']} |")
+    L += ["", "Where the CPU went (CPU ms per request from /proc, by part, medians; `busy`: share of both cores in "
+              "use, the rest of it mostly wrk), the nodes' in-process cache hits, and reads that may go to the "
+              "replica (summed over the rounds):",
           "", "| setup | conns | nodes | HAProxy | PostgreSQL | Redis | busy | L1 hits | replica reads | primary reads "
               "| replica share |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        c = r["cpuMsPerRequest"]
-        share = r["replicaShare"]
+    for key in sorted(by, key=lambda k: (k[1], k[0])):
+        r = by[key]
+        c = r["cpu"]
+        total = r["replicaReads"] + r["primaryReads"]
         L.append(f"| {r['setup']} | {r['connections']} | {c['nodes']:.3f} | {c['haproxy']:.3f} | "
-                 f"{c['postgres']:.3f} | {c['redis']:.3f} | {fmt(r['machineBusy'] * 100)}% | "
-                 f"{fmt(r['l1HitRatio'] * 100 if r['l1HitRatio'] is not None else None)}% | {r['replicaReads']} | "
-                 f"{r['primaryReads']} | {fmt(share * 100 if share is not None else None)}% |")
-    L += ["", "| conns | HAProxy's cost, p50 | p99 | req/s through HAProxy (1 node) / direct | "
-              "req/s 3 nodes / 1 node (both through HAProxy) |", "|---|---|---|---|---|"]
+                 f"{c['postgres']:.3f} | {c['redis']:.3f} | {fmt(r['busy'] * 100 if r['busy'] else None)}% | "
+                 f"{fmt(r['l1'] * 100 if r['l1'] is not None else None)}% | {r['replicaReads']} | "
+                 f"{r['primaryReads']} | {fmt(r['replicaReads'] / total * 100 if total else None)}% |")
+    L += ["", "| conns | HAProxy's cost, p50 | p99 | req/s through HAProxy (1 node) / direct | HAProxy CPU ms/request "
+              "| req/s 3 nodes / 1 node (both through HAProxy) |", "|---|---|---|---|---|---|"]
     for c in LEVELS:
         d, one, three = by[("direct, 1 node", c)], by[("haproxy, 1 node", c)], by[("haproxy, 3 nodes", c)]
         L.append(f"| {c} | {one['p50'] - d['p50']:+.2f} ms | {one['p99'] - d['p99']:+.2f} ms | "
-                 f"{one['rps'] / d['rps']:.2f} | {three['rps'] / one['rps']:.2f} |")
+                 f"{one['rps'] / d['rps']:.2f} | {one['cpu']['haproxy']:.3f} | {three['rps'] / one['rps']:.2f} |")
     top = max(LEVELS)
     d, one, three = by[("direct, 1 node", top)], by[("haproxy, 1 node", top)], by[("haproxy, 3 nodes", top)]
-    busy = min(r["machineBusy"] or 0 for r in runs if r["connections"] > min(LEVELS))
-    ratio = three["cpuMsPerRequest"]["nodes"] / max(one["cpuMsPerRequest"]["nodes"], 1e-9)
+    busy = min(r["busy"] or 0 for r in by.values())
+    ratio = three["cpu"]["nodes"] / max(one["cpu"]["nodes"], 1e-9)
     more = f"{ratio:.1f}× the CPU per request of one" if ratio > 1.1 else "about the CPU per request of one"
-    L += ["", f"At {top} connections HAProxy used {one['cpuMsPerRequest']['haproxy']:.3f} ms of CPU per request and "
-              f"the balanced setup served {one['rps'] / d['rps']:.2f}× the direct requests/s (p50 "
-              f"{one['p50'] - d['p50']:+.1f} ms, p99 {one['p99'] - d['p99']:+.1f} ms): on a machine whose cores "
-              "are all busy, the balancer's CPU comes out of the nodes' share. Three nodes served "
-              f"{three['rps'] / one['rps']:.2f}× one node's requests/s, with the cores at least {busy * 100:.0f}% busy "
-              f"above {min(LEVELS)} connections: the load is CPU-bound on this one 2-core machine, and three JVMs "
-              f"on the same two cores cost {more} ({three['cpuMsPerRequest']['nodes']:.3f} against "
-              f"{one['cpuMsPerRequest']['nodes']:.3f} ms in the nodes: each JVM's own background work, JIT and "
-              "collector, and in-process caches that each see a third of the traffic). More nodes add capacity only with more cores, i.e. on more machines; here "
-              "they buy availability (the phases below), not throughput.",
+    L += ["", f"HAProxy's own CPU: {min(by[('haproxy, 1 node', c)]['cpu']['haproxy'] for c in LEVELS):.3f}-"
+              f"{max(by[('haproxy, 1 node', c)]['cpu']['haproxy'] for c in LEVELS):.3f} ms per request. At {top} "
+              f"connections the balanced setup served {one['rps'] / d['rps']:.2f}× the direct requests/s (p50 "
+              f"{one['p50'] - d['p50']:+.1f} ms, p99 {one['p99'] - d['p99']:+.1f} ms): on a machine whose cores are "
+              f"all busy, the balancer's CPU comes out of the nodes' share. Three nodes served "
+              f"{three['rps'] / one['rps']:.2f}× one node's requests/s there; the cores were at least "
+              f"{busy * 100:.1f}% busy in every row: the load is CPU-bound on this one 2-core machine, and three "
+              f"JVMs on the same two cores cost {more} ({three['cpu']['nodes']:.3f} against "
+              f"{one['cpu']['nodes']:.3f} ms in the nodes: each JVM's own background work, JIT and collector, and "
+              "in-process caches that each see a third of the traffic). More nodes add capacity only with more "
+              "cores, i.e. on more machines; here they buy availability (the phases below), not throughput.",
           "", f"Idle (5 s before the warm-up, no load): the three nodes used {idle['nodes'] * 100:.1f}% of one core "
               f"together, PostgreSQL {idle['postgres'] * 100:.1f}%, HAProxy {idle['haproxy'] * 100:.1f}%; the "
               f"machine {idle['busy'] * 100:.1f}% (other work on it included)."]
