@@ -775,6 +775,10 @@ def run_event(name, loads, event):
     res["timeline"] = tl.rows()
     res["creates"] = verify_creates(records)
     res["haproxy"] = haproxy_log(log_from)
+    res["checks"] = {"no acknowledged create lost": res["creates"]["lost"] == 0,
+                     # HAProxy must never send a create without an Idempotency-Key twice.
+                     "no keyless create stored twice": not any(d["requests"] == "POST"
+                                                               for d in res["creates"]["storedTwice"])}
     return res, records, tl
 
 
@@ -918,8 +922,7 @@ def run_kill(t):
     res, records, tl = run_event("kill", [Load(get_mix(t), GET_RATE), Load(creates(t, RUN + "kill"), POST_RATE)],
                                  event_kill)
     get = res["byMethod"].get("GET", {})
-    res["checks"] = {"no failed GET": get.get("failed", 1) == 0,
-                     "no acknowledged create lost": res["creates"]["lost"] == 0}
+    res["checks"] = {"no failed GET": get.get("failed", 1) == 0, **res["checks"]}
     return res
 
 
@@ -930,8 +933,7 @@ def run_rolling(t):
     res, records, tl = run_event("rolling", [Load(get_mix(t), GET_RATE), Load(creates(t, RUN + "roll"), POST_RATE),
                                              Load(creates(t, RUN + "rollplain", key=False), PLAIN_RATE)],
                                  event_rolling)
-    res["checks"] = {"no failed request": all(m["failed"] == 0 for m in res["byMethod"].values()),
-                     "no acknowledged create lost": res["creates"]["lost"] == 0}
+    res["checks"] = {"no failed request": all(m["failed"] == 0 for m in res["byMethod"].values()), **res["checks"]}
     return res
 
 
@@ -959,7 +961,7 @@ def run_primary(t, outage=0):
         "no 500": not any(r.get("status") == 500 for r in records),
         f"creates succeed again within {RECOVERY_GOAL:.0f} s after {since}":
             rec is not None and rec < RECOVERY_GOAL and (outage or gap is not None and gap < RECOVERY_GOAL),
-        "no acknowledged create lost": res["creates"]["lost"] == 0,
+        **res["checks"],
         f"replica streaming and every node replica: up within {REPLICA_BOUND:.0f} s":
             all(v is not None and v <= REPLICA_BOUND for v in ev.replica.values()),
     }
@@ -1031,8 +1033,14 @@ def event_md(title, res, goal):
     c = res.get("creates")
     if c:
         L.append(f"Creates checked in the database: {c['acknowledged']} acknowledged (201), **{c['lost']} lost**; "
-                 f"{c['duplicatedTitles']} titles stored twice ({c['extraCopies']} extra rows); "
+                 f"{c['duplicatedTitles']} stored more than once ({c['extraCopies']} extra rows); "
                  f"{c['failedButStored']} of {c['failedCreates']} failed creates stored anyway.")
+        keyed = [d for d in c["storedTwice"] if d["requests"] != "POST"]
+        if keyed:
+            L.append(f"Stored twice with an Idempotency-Key ({', '.join(d['title'] for d in keyed)}; the client saw "
+                     f"{', '.join(str(d['answer']) for d in keyed)}): HAProxy sent the create again (its node died "
+                     "or answered 503) although the first try had committed, and the node that took the retry did "
+                     "not recognise the key.")
     h = res.get("haproxy")
     if h and h["requests"]:
         term = ", ".join(f"{k} × {v}" for k, v in h["termination"].items()) or "none"

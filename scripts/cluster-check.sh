@@ -8,6 +8,9 @@
 #   - PostgreSQL restarted, then stopped for 5 s and started: failures only 503 with Retry-After
 #     (never 500), creates succeed again within 5 s, every acknowledged create is in the database,
 #     the replica streams again and every node's /ready says replica: up within 20 s
+#   - in every phase: no acknowledged create missing from the database, no create without an
+#     Idempotency-Key stored twice (creates with a key stored twice are counted, not failed: the
+#     nodes may not honour the key yet)
 # Exits 1 if any check fails. About two minutes with the cluster already running.
 # NOT part of `make test`, and never to be run beside it: it restarts the shared PostgreSQL and
 # kills nodes. It holds /tmp/arches-bench.lock while it does, so test runs and benches that take
