@@ -903,16 +903,18 @@ def pg_ctl(action):
 
 def recovery(records, t_event, since):
     """Creates around the event (t_event: the restart's or the stop's beginning). recoverySeconds:
-    from `since` until the first successful create completing after both `since` and the last
-    failure's answer; longestGapSeconds: the longest time after t_event with no successful create
-    completing (requests that hang count here, not as failures); the failures' due times."""
-    ok_ends = sorted(r["end"] for r in records if not failed(r) and r["end"] >= t_event)
+    from `since` to the due time of the first successful create due after the last failed one
+    (0 when every create due after `since` succeeded): from then on new creates succeed;
+    longestGapSeconds: the longest time after t_event with no successful create completing
+    (requests that hang count here, not as failures); the failures' due times from t_event."""
+    rs = sorted(records, key=lambda r: r["due"])
+    ok_ends = sorted(r["end"] for r in rs if not failed(r) and r["end"] >= t_event)
     gap = max((b - a for a, b in zip([t_event] + ok_ends, ok_ends)), default=None)
-    fails = sorted((r for r in records if failed(r)), key=lambda r: r["due"])
-    ref = max([since] + [r["end"] for r in fails])
-    first_ok = next((e for e in ok_ends if e >= ref), None)
+    fails = [r for r in rs if failed(r)]
+    last = max([since] + [r["due"] for r in fails])
+    first_ok = next((r["due"] for r in rs if r["due"] >= last and not failed(r)), None)
     return {"failed": len(fails), "longestGapSeconds": round(gap, 2) if gap is not None else None,
-            "recoverySeconds": round(first_ok - since, 2) if first_ok else None,
+            "recoverySeconds": round(max(0.0, first_ok - since), 2) if first_ok else None,
             "firstFailure": round(fails[0]["due"] - t_event, 2) if fails else None,
             "lastFailure": round(fails[-1]["due"] - t_event, 2) if fails else None}
 
@@ -1159,7 +1161,7 @@ def summary_lines(out):
                                                         for k, v in res["failures"].items()))
         if "recovery" in res:
             rc = res["recovery"]
-            lines.append(f"         creates again after {fmt(rc['recoverySeconds'], '.2f')} s (longest gap without a "
+            lines.append(f"         creates due {fmt(rc['recoverySeconds'], '.2f')} s after it on succeeded (longest gap without a "
                          f"successful create {fmt(rc['longestGapSeconds'], '.2f')} s); replica "
                          + ", ".join(f"{k} {fmt(v, '.2f')} s" for k, v in res["replica"].items()))
         lines += [f"         {'pass' if v else 'FAIL'}: {k}" for k, v in res["checks"].items()]
@@ -1248,8 +1250,8 @@ def report(meta, out):
             fails = (f"{rc['failed']} creates failed, due {fmt(rc['firstFailure'], '.2f')} s to "
                      f"{fmt(rc['lastFailure'], '.2f')} s after {event} began" if rc["failed"] else "No create failed")
             L[-1:-1] = [f"`pg_ctlcluster {'restart' if name == 'restart' else 'start'}` took {res['restartSeconds']} "
-                        f"s. {fails}; creates succeeded again **{fmt(rc['recoverySeconds'], '.2f')} s** after "
-                        f"{since}; the longest time without a create completing successfully, from {event}'s "
+                        f"s. {fails}; creates due from **{fmt(rc['recoverySeconds'], '.2f')} s** after {since} on all "
+                        f"succeeded; the longest time without a create completing successfully, from {event}'s "
                         f"beginning: {fmt(rc['longestGapSeconds'], '.2f')} s (creates waiting count here). "
                         "From the primary accepting connections: "
                         + ", ".join(f"{k} after {fmt(v, '.2f')} s" for k, v in res["replica"].items()) + ".", ""]
