@@ -10,7 +10,7 @@ SOURCES := $(shell find src/main -type f) pom.xml
 # them into target/web, which Maven packs into the jar's web/ folder.
 WEB_SOURCES := $(shell find web/src -type f) web/build.mjs web/package.json web/package-lock.json
 
-.PHONY: run test setup build web image advise lint-openapi clean bench jmh cluster cluster-stop
+.PHONY: run test setup build web image advise lint-openapi clean bench jmh cluster cluster-stop bench-cluster cluster-check
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -56,6 +56,20 @@ cluster-stop:
 # The container image of deploy/Dockerfile (docs/scaling.md, "Kubernetes"): podman where installed, else docker.
 image:
 	$$(command -v podman || command -v docker) build -f deploy/Dockerfile -t arches:$${TAG:-0.1.0} .
+
+# The cluster bench (bench/cluster.py) on the cluster above, started if needed: the mixed load
+# straight to one node, through HAProxy to one node and to three (the balancer's cost, the
+# scaling on this machine, the replica's read share), then a node killed, a rolling restart, a
+# PostgreSQL restart and a short PostgreSQL outage under load. Writes
+# bench/results/<date>-<commit>-cluster[-quick].{md,json}. QUICK=1: shorter runs. Restarts the
+# shared PostgreSQL (under /tmp/arches-bench.lock, which it takes itself).
+bench-cluster: setup target/arches.jar
+	QUICK=$(QUICK) python3 bench/cluster.py
+
+# The pass/fail part of bench-cluster with smaller loads (scripts/cluster-check.sh); exits non-zero
+# on a failed check. Not part of `make test`: it kills nodes and restarts PostgreSQL.
+cluster-check: setup target/arches.jar
+	@scripts/cluster-check.sh
 
 # PostgreSQL settings for this host and NODES nodes of this configuration (default 1), each with
 # its reason, beside the live values: the database `make run` would use, no server started.

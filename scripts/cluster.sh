@@ -2,7 +2,8 @@
 # Several Arches nodes on this machine, on existing engines only: a PostgreSQL streaming replica
 # (scripts/replica.sh, port 5433), three nodes on 8081-8083 sharing the primary, the replica and
 # Redis, and HAProxy on 8000 with deploy/haproxy/haproxy.cfg.
-#   scripts/cluster.sh start            idempotent: starts whatever is not running
+#   scripts/cluster.sh start            idempotent: starts whatever is not running (and reloads
+#                                       HAProxy if deploy/haproxy/haproxy.cfg changed since)
 #   scripts/cluster.sh stop             stops all of it and takes the replica's pg_hba line back
 #   scripts/cluster.sh status           one line per part
 #   scripts/cluster.sh stop-node N      SIGTERM: the node drains (/ready 503), finishes, exits
@@ -79,6 +80,17 @@ start_haproxy() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/dev/null
   }
   if alive "$STATE/haproxy.pid"; then
+    # An edited configuration is loaded without dropping connections: the master process starts
+    # new workers on it and the old ones finish what they hold (servers set to maint by hand come
+    # back in service).
+    if [ deploy/haproxy/haproxy.cfg -nt "$STATE/haproxy.pid" ]; then
+      haproxy -c -q -f deploy/haproxy/haproxy.cfg
+      kill -USR2 "$(cat "$STATE/haproxy.pid")"
+      touch "$STATE/haproxy.pid"
+      log "HAProxy reloaded deploy/haproxy/haproxy.cfg"
+      for _ in $(seq 1 40); do ready "$LB_PORT" && return 0; sleep 0.25; done
+      log "HAProxy does not answer on $LB_PORT after the reload; see $STATE/haproxy.log"; exit 1
+    fi
     return 0
   fi
   haproxy -c -q -f deploy/haproxy/haproxy.cfg
