@@ -29,8 +29,9 @@ as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@";
 
 # A standby answering on the port is this machine's replica, whichever checkout started it
 # (`start` then keeps it; `stop` stops only the one under this checkout's state folder).
+# A standby that is in recovery but whose WAL receiver is not connected does not count.
 streaming() {
-  [ "$(psql_replica -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = "t" ]
+  [ "$(psql_replica -c "SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')" 2>/dev/null)" = "t" ]
 }
 
 hba_add() {

@@ -238,8 +238,25 @@ public final class Database implements AutoCloseable {
         return result;
     }
 
-    /** True when PostgreSQL answers a trivial query within the timeout. */
+    /**
+     * True when PostgreSQL answers a trivial query within the timeout. The whole ping is bounded,
+     * opening a connection included: with PostgreSQL down the pool waits its own, longer timeout
+     * for one, and a balancer's health check (2 s) would time out before /ready answered.
+     */
     public boolean ping(Duration timeout) {
+        var answer = new java.util.concurrent.CompletableFuture<Boolean>();
+        Thread.ofVirtual().name("db-ping").start(() -> answer.complete(pingWaiting(timeout)));
+        try {
+            return answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private boolean pingWaiting(Duration timeout) {
         try {
             if (!gate.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 return false;
@@ -307,7 +324,7 @@ public final class Database implements AutoCloseable {
             // The client learns only that the database is busy; the pool's state is for the log.
             throw new ServiceUnavailableException("the database is busy: no connection within "
                     + Duration.ofNanos(acquireTimeoutNanos).toMillis() + " ms",
-                    new PoolExhaustedException(state));
+                    new PoolExhaustedException(state), 1);
         }
     }
 
