@@ -962,7 +962,11 @@ def run_primary(t, outage=0):
     gap = res["recovery"]["longestGapSeconds"]
     since = "the primary accepts connections again" if outage else "the restart began"
     res["checks"] = {
-        "failures only 503 with Retry-After": all(r.get("status") == 503 and r.get("retryAfter") for r in fails),
+        # A keyed create whose first attempt is still in flight (held by the outage) is answered 409
+        # with Retry-After, as Idempotency-Key promises: a "come back later", like the 503.
+        "failures only 503 (or 409 for a keyed retry in flight) with Retry-After":
+            all((r.get("status") == 503 or (r.get("status") == 409 and r["method"].endswith("Idempotency-Key")))
+                and r.get("retryAfter") for r in fails),
         "no 500": not any(r.get("status") == 500 for r in records),
         f"creates succeed again within {RECOVERY_GOAL:.0f} s after {since}":
             rec is not None and rec < RECOVERY_GOAL and (outage or gap is not None and gap < RECOVERY_GOAL),

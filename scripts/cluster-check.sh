@@ -5,7 +5,7 @@
 #   - node 2 SIGKILLed and started again: no GET fails, no acknowledged create is lost
 #   - rolling restart (each node drained, stopped, started in turn): no request of any method
 #     fails, creates without an Idempotency-Key included
-#   - PostgreSQL restarted, then stopped for 5 s and started: failures only 503 with Retry-After
+#   - PostgreSQL restarted, then stopped for 5 s and started: failures only 503 (or 409 for a keyed retry still in flight) with Retry-After
 #     (never 500), creates succeed again within 5 s, every acknowledged create is in the database,
 #     the replica streams again and every node's /ready says replica: up within 20 s
 #   - in every phase: no acknowledged create missing from the database, no create without an
