@@ -337,7 +337,8 @@ public final class Database implements AutoCloseable {
 
     private void record(StatementContext ctx) {
         Object named = ctx.getAttribute(QUERY_TYPE);
-        String verb = verb(ctx.getRawSql());
+        // The verb is parsed only where needed: most statements are named, and replicas are optional.
+        String verb = named == null || writes != null ? verb(ctx.getRawSql()) : null;
         if (writes != null && changesData(verb, ctx.getRawSql())) {
             ReadYourWrites.wrote();
         }

@@ -254,15 +254,6 @@ public final class Replicas implements AutoCloseable {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
-    /** Name, state and lag of each replica, for /ready and the admin reports. */
-    public List<String> describe() {
-        List<String> out = new ArrayList<>();
-        for (Replica r : replicas) {
-            out.add(r.name + (r.healthy ? String.format(": up, lag %.3f s", r.lagSeconds) : ": out, " + r.problem));
-        }
-        return out;
-    }
-
     @Override
     public void close() {
         closed = true;
