@@ -10,8 +10,9 @@
 - recovery:   a second node is started beside the platform, both take 2 s steps, the second is
               killed with SIGKILL mid-step; time until the other node finished its steps again.
 
-Runs live in the bench database like everything else; each measurement deletes the runs of the
-previous one first, so the figures never mix.
+Runs live in the bench database like everything else; the runs of earlier measurements stay as
+history (vacuumed and analyzed before each one) and each measurement counts only the runs it
+created, so the figures never mix.
 """
 import json
 import os
@@ -91,13 +92,31 @@ def setup():
     return out, path
 
 
+# Runs created before this (a PostgreSQL timestamp) are history: each measurement counts only its own.
+SINCE = "-infinity"
+
+
 def clear(label):
-    """Deletes earlier runs, and waits (parking the CRUD scenarios' leftover documents) until no
-    document is queued for embedding: the embedding workers would take both cores from the
-    executor (the first full run measured the runs after the scenarios, with 4,000 documents queued,
-    at 329 runs/s and an enqueue-to-start p50 of 40 ms, against 693 and 5.5 in QUICK runs)."""
-    B.psql(B.DB, "DELETE FROM workflow_runs")
-    return B.settle_backlog(label)
+    """Starts a measurement on the runs so far as history, and waits (parking the CRUD scenarios'
+    leftover documents) until no document is queued for embedding: the embedding workers would take
+    both cores from the executor (the first full run measured the runs after the scenarios, with
+    4,000 documents queued, at 329 runs/s and an enqueue-to-start p50 of 40 ms, against 693 and 5.5
+    in QUICK runs).
+
+    Earlier runs stay, vacuumed and analyzed as autovacuum would keep them in service (this
+    machine's PostgreSQL runs with autovacuum off). Deleting them measured a state no deployment
+    stays in: a DELETE left 30,000+ dead rows, and tables analyzed while empty (or truncated) gave
+    every connection cached plans that scan them whole: foreign-key checks and `id = ANY(...)`
+    lookups in seq scans took 12% of all CPU (perf) and held runs to 248/s."""
+    global SINCE
+    B.psql(B.DB, "VACUUM (ANALYZE) workflow_runs, workflow_steps, workflow_run_events")
+    settle = B.settle_backlog(label)
+    SINCE = B.psql(B.DB, "SELECT clock_timestamp()")
+    return settle
+
+
+def since(alias=""):
+    return f"{alias}created_at >= '{SINCE}'"
 
 
 def wait_idle(deadline_s=180):
@@ -128,7 +147,7 @@ def run_throughput(path):
     r = B.wrk(B.BASE, 64, max(SECONDS, B.DURATION), [path], script="bench/lua/runs.lua")
     drained = wait_idle()
     row = B.psql(B.DB, "SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*), "
-                       "extract(epoch FROM max(finished_at) - min(created_at)) FROM workflow_runs")
+                       f"extract(epoch FROM max(finished_at) - min(created_at)) FROM workflow_runs WHERE {since()}")
     ok, total, span = row.split("|")
     ok, total, span = int(ok), int(total), float(span or 0)
     out = {"accepted": r.get("accepted", 0), "limited": r.get("limited", 0), "startRps": r["rps"],
@@ -188,7 +207,7 @@ def run_latency(flows, rate=LATENCY_RATE, seconds=None, quiet=False):
     # The recorded start (the step's started_at): for steps a start claims in its own transaction
     # this is the start's own time stamp, so it says nothing about waiting; the launch figure does.
     lat = pct(MS.format("s.started_at", "r.created_at"),
-              "FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id WHERE s.status = 'succeeded'")
+              f"FROM workflow_runs r JOIN workflow_steps s ON s.run_id = r.id WHERE s.status = 'succeeded' AND {since('r.')}")
     achieved = lat["count"] / seconds
     out = {"rate": rate, "seconds": seconds, "achieved": round(achieved, 1), "failures": len(failures),
            "drained": drained, "backlogBefore": settle, "recorded": lat, "count": lat["count"], **launched}
@@ -240,8 +259,8 @@ def run_fanout(flows, runs=FANOUT_RUNS, quiet=False):
             if s in ("succeeded", "failed", "cancelled"):
                 break
             time.sleep(0.002)
-    e2e = pct(MS.format("finished_at", "created_at"), "FROM workflow_runs WHERE status = 'succeeded'")
-    failed = int(B.psql(B.DB, "SELECT count(*) FROM workflow_runs WHERE status <> 'succeeded'"))
+    e2e = pct(MS.format("finished_at", "created_at"), f"FROM workflow_runs WHERE status = 'succeeded' AND {since()}")
+    failed = int(B.psql(B.DB, f"SELECT count(*) FROM workflow_runs WHERE status <> 'succeeded' AND {since()}"))
     out = {"runs": runs, "failed": failed, "backlogBefore": settle, **e2e}
     if not quiet:
         B.log(f"runs: 10-node fan-out/fan-in one at a time: end-to-end p50 {e2e['p50']} ms, p95 {e2e['p95']} ms, "
@@ -287,12 +306,12 @@ def run_recovery(jhome, flows):
             node.kill()
     drained = wait_idle(120)
     lost = B.psql(B.DB, "SELECT count(DISTINCT run_id) FROM workflow_run_events "
-                        "WHERE type = 'step' AND data->>'error' = 'its node stopped; run again'")
-    ok = int(B.psql(B.DB, "SELECT count(*) FROM workflow_runs WHERE status = 'succeeded'"))
+                        f"WHERE type = 'step' AND data->>'error' = 'its node stopped; run again' AND {since()}")
+    ok = int(B.psql(B.DB, f"SELECT count(*) FROM workflow_runs WHERE status = 'succeeded' AND {since()}"))
     # The re-run itself takes STEP_MS; the rest is noticing the dead node and queueing its steps again.
     rerun_last = B.psql(B.DB, "SELECT extract(epoch FROM max(r.finished_at)) FROM workflow_runs r WHERE r.id IN "
                               "(SELECT run_id FROM workflow_run_events WHERE type = 'step' AND "
-                              "data->>'error' = 'its node stopped; run again')")
+                              f"data->>'error' = 'its node stopped; run again' AND {since()})")
     recovery = round(float(rerun_last) - killed_at - STEP_MS / 1000, 2) if rerun_last else None
     out = {"runs": RECOVERY_RUNS, "succeeded": ok, "rerun": int(lost or 0), "lease": RECOVERY_LEASE,
            "recoveryS": recovery, "drained": drained, "backlogBefore": settle}
