@@ -1090,7 +1090,7 @@ def main():
             if "scenarios" in ONLY:
                 results = run_scenarios(jhome, cp)
             if "runs" in ONLY:
-                hot["runs"] = runs.run(jhome)
+                hot["runs"] = runs.run(jhome, srv[0].pid)
         finally:
             stop_server(srv[0])
     if "limits" in ONLY:
