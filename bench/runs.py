@@ -388,7 +388,10 @@ def report(r):
             f"(`workflows.max_running_per_org` 8 each, 64 workers), then drained; enqueue-to-start from the server's "
             f"histogram `workflow_enqueue_to_start_seconds` (the run's creation, stamped before its insert, to its "
             f"step's thread starting), with the recorded `started_at - created_at` beside it; a 10-node fan-out/fan-in run one at a time; "
-            f"a second node killed with SIGKILL mid-step.", "",
+            f"a second node killed with SIGKILL mid-step. Each measurement counts only its own runs; earlier ones stay "
+            f"as history, vacuumed and analyzed first (this PostgreSQL runs with autovacuum off). The warm-up went on "
+            f"in {WARM_ROUND_SECONDS} s rounds until the JIT was quiet: compile seconds per round "
+            f"{r.get('warmCompileRounds')}.", "",
             "| measure | figure | goal | |", "|---|---|---|---|",
             f"| one-step runs sustained | **{t['sustained']} runs/s** ({t['succeeded']} runs in {t['spanS']} s; "
             f"{t['startRps']:.0f} starts/s, {t['limited']} × 429) | ≥ {GOAL['throughput']} | {B.mark(t['met'])} |",

@@ -178,7 +178,7 @@ public final class Database implements AutoCloseable {
      * Server settings that fail only later, under load, said at start-up instead: a pool larger
      * than the connections PostgreSQL grants non-superusers, and autovacuum off (tables that churn,
      * like the run tables, then keep their dead rows and the statistics of when they were small:
-     * cached plans scan them whole, measured at 248 instead of 1,039 one-step runs/s).
+     * cached plans scan them whole, measured at 248 instead of 1,039 one-step runs/s in QUICK runs).
      */
     private void warnAboutServerSettings(int poolMax) {
         try {
