@@ -5,15 +5,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,13 +45,13 @@ import io.micrometer.core.instrument.Timer;
  * <p>Claims carry a lease that a heartbeat renews every lease/3; every node reaps steps whose
  * lease ran out (their node died) and queues them again, so a killed node loses no work. A
  * cancelled or failed run stops its running steps on whichever node runs them (NOTIFY "c:run").
+ *
+ * <p>Its parts: {@link Claims} (the claim transaction), {@link StepEnds} (the batched writes of
+ * attempts' ends) and {@link Leases} (the heartbeat and the reaper).
  */
 public final class Executor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Executor.class.getName());
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
-    private static final int REAP_BATCH = 100;
-    private static final int COMMIT_BATCH = 128;
-    private static final int COMMITTERS = 2;
     private static final long NOTIFY_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     /** What a claim hands a step's thread: its run as claimed (input, earlier outputs) and its attempt. */
@@ -72,13 +71,10 @@ public final class Executor implements AutoCloseable {
     private final Map<String, StepRun> live = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Semaphore wake = new Semaphore(0);
-    /** Attempts that ended, waiting for the committer. */
-    private final LinkedBlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
     /** Stream readers waiting for a run's next events. */
     private final Map<UUID, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
     /** The earliest retry this node scheduled (epoch ms; Long.MAX_VALUE: none). */
     private final AtomicLong nextRetry = new AtomicLong(Long.MAX_VALUE);
-    private final AtomicLong queueDepth = new AtomicLong();
     private final AtomicLong lastNotify = new AtomicLong(System.nanoTime() - NOTIFY_EVERY_NANOS);
     private final Counter started;
     private final Map<RunStatus, Counter> finished = new LinkedHashMap<>();
@@ -86,12 +82,13 @@ public final class Executor implements AutoCloseable {
     private final MeterRegistry registry;
     private final List<Thread> threads = new ArrayList<>();
     private final PgListener listener;
-    /** Not among {@code threads}: they must outlive the others at shutdown, recording the ends of the last steps. */
-    private final List<Thread> committers = new ArrayList<>();
+    /** Its committers are not among {@code threads}: they must outlive the others at shutdown, recording the ends of the last steps. */
+    private final StepEnds ends;
+    private final Leases leases;
+    private final Claims claims;
     private volatile boolean stopping;
     /** Whether due work may be waiting for a free worker (set by every wake, cleared by a round that found less than it could take). */
     private volatile boolean mayBeDue = true;
-    private volatile boolean halted;
 
     public Executor(Database db, Toolbox toolbox, ArchesConfig.Workflows cfg, ArchesConfig.Database dbCfg, Clock clock,
                     BiFunction<UUID, UUID, Access> access, MeterRegistry registry) {
@@ -113,21 +110,18 @@ public final class Executor implements AutoCloseable {
         this.enqueueToStart = Timer.builder("workflow_enqueue_to_start_seconds")
                 .description("From a step falling due (its run queued, its predecessors done, its backoff over) "
                         + "to its claim").publishPercentileHistogram().register(registry);
-        Gauge.builder("workflow_queue_depth", queueDepth, AtomicLong::get)
-                .description("Steps due and waiting for a worker, across all nodes").register(registry);
+        this.leases = new Leases(this, db, store, owner, cfg.lease(), registry);
+        this.ends = new StepEnds(this, db, store, owner);
+        this.claims = new Claims(this, db, store, owner, cfg, graphs);
         Gauge.builder("workflow_steps_running", inFlight, AtomicInteger::get)
                 .description("Steps running on this node").register(registry);
         this.listener = new PgListener(dbCfg, RunStore.CHANNEL, this::onNotification, this::wake);
         if (cfg.workers() > 0) {
             threads.add(Thread.ofVirtual().name("workflow-dispatcher").start(this::dispatch));
-            threads.add(Thread.ofVirtual().name("workflow-heartbeat").start(this::heartbeat));
-            // Two: one batch's statements run while the other's commit completes. They lock runs in
-            // id order, so two batches touching one run wait for each other, never deadlock.
-            for (int i = 0; i < COMMITTERS; i++) {
-                committers.add(Thread.ofVirtual().name("workflow-committer-" + i).start(this::commit));
-            }
+            threads.add(Thread.ofVirtual().name("workflow-heartbeat").start(leases::heartbeat));
+            ends.start();
         }
-        threads.add(Thread.ofVirtual().name("workflow-reaper").start(this::reap));
+        threads.add(Thread.ofVirtual().name("workflow-reaper").start(leases::reap));
     }
 
     /** Something new may be due: look now rather than at the next poll. */
@@ -269,7 +263,7 @@ public final class Executor implements AutoCloseable {
                 // Cleared before the round: work that falls due during it wakes the next one.
                 mayBeDue = false;
                 try {
-                    var round = claim(free);
+                    var round = claims.claim(free);
                     claimed = round.claimed().size();
                     contended = round.contended();
                     round.claimed().forEach(c -> launch(c, false));
@@ -317,74 +311,11 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    private record Round(List<Claimed> claimed, boolean contended) {}
-
-    /**
-     * One claim transaction: up to {@code free} due steps, each organization within its limit.
-     * Five statements whatever the number of steps: due steps with their organizations' locks,
-     * the runs' locks, the runs as they stand, the organizations' running counts, the write.
-     */
-    private Round claim(int free) {
-        List<RunState> touched = new ArrayList<>();
-        Round round = db.inTransaction(h -> {
-            Instant now = now();
-            var candidates = store.due(h, now, free, cfg.maxRunningPerOrg());
-            if (candidates.isEmpty()) {
-                return new Round(List.of(), false);
-            }
-            Set<UUID> runIds = new LinkedHashSet<>();
-            Set<UUID> orgs = new LinkedHashSet<>();
-            boolean contended = false;
-            for (var c : candidates) {
-                if (c.organizationLocked()) {
-                    runIds.add(c.runId());
-                    orgs.add(c.organizationId());
-                } else {
-                    contended = true;
-                }
-            }
-            Map<UUID, RunState> runs = runIds.isEmpty() ? Map.of() : store.lock(h, runIds, true, graphs::getIfPresent);
-            runs.values().forEach(r -> graphs.put(r.id, r.graph));
-            contended |= runs.size() < runIds.size();
-            Map<UUID, Integer> running = orgs.isEmpty() ? new LinkedHashMap<>()
-                    : new LinkedHashMap<>(store.running(h, List.copyOf(orgs)));
-            // Stamped after the counts: a step that freed a slot committed its finish before this
-            // start, so no start is ever recorded before the finish whose slot it took.
-            Instant startedAt = now();
-            List<Claimed> out = new ArrayList<>();
-            Instant leaseUntil = startedAt.plus(cfg.lease());
-            for (var c : candidates) {
-                RunState run = runs.get(c.runId());
-                if (run == null || !c.organizationLocked()) {
-                    continue;
-                }
-                int n = running.getOrDefault(c.organizationId(), 0);
-                RunState.StepState s = run.steps.get(c.nodeId());
-                if (n >= cfg.maxRunningPerOrg() || s == null || s.status != StepStatus.PENDING || s.waiting != 0) {
-                    continue;
-                }
-                Instant readyAt = s.readyAt;
-                run.claim(c.nodeId(), owner, leaseUntil, startedAt);
-                running.put(c.organizationId(), n + 1);
-                out.add(new Claimed(run, c.nodeId(), s.attempts, readyAt));
-                if (!touched.contains(run)) {
-                    touched.add(run);
-                }
-            }
-            if (!touched.isEmpty()) {
-                store.save(h, touched, List.of());
-            }
-            return new Round(out, contended);
-        });
-        touched.forEach(r -> changed(r.id));
-        return round;
-    }
-
     private void launch(Claimed c, boolean reserved) {
         if (!reserved) {
             inFlight.incrementAndGet();
         }
-        StepRun step = new StepRun(this, c, toolbox, () -> access.apply(c.run().organizationId, c.run().createdBy),
+        StepRun step = new StepRun(ends, c, toolbox, () -> access.apply(c.run().organizationId, c.run().createdBy),
                 cfg.defaultStepTimeout(), registry);
         live.put(c.run().id + ":" + c.nodeId(), step);
         Thread.ofVirtual().name("workflow-step").start(() -> {
@@ -401,192 +332,22 @@ public final class Executor implements AutoCloseable {
         });
     }
 
-    /**
-     * Records an attempt's end and returns once it is committed. Ends are written in batches by
-     * committers (three statements a batch, whatever its size): steps that finish while a batch
-     * commits go together in the next, so the cost per step falls as load rises.
-     */
-    void finish(Claimed c, StepRun.Outcome outcome) {
-        if (halted) {
-            return;
-        }
-        Ended e = new Ended(c, outcome, new CompletableFuture<>());
-        ended.add(e);
-        e.committed().join();
+    /** A retry falls due at {@code epochMilli}: the dispatcher looks no later than then. */
+    void retryAt(long epochMilli) {
+        nextRetry.accumulateAndGet(epochMilli, Math::min);
+        wake();
     }
 
-    private record Ended(Claimed claimed, StepRun.Outcome outcome, CompletableFuture<Void> committed) {}
-
-    private void commit() {
-        List<Ended> batch = new ArrayList<>();
-        while (!halted) {
-            batch.clear();
-            try {
-                Ended first = ended.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (stopping && live.isEmpty()) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-            } catch (InterruptedException e) {
-                if (halted) {
-                    return;
-                }
-                continue; // close() interrupts the other threads; ends still arrive until the steps stop
-            }
-            ended.drainTo(batch, COMMIT_BATCH - 1);
-            try {
-                commit(batch);
-            } catch (RuntimeException e) {
-                // The leases stay with this node until they expire, then the reaper queues the steps again.
-                LOG.log(Level.WARNING, "workflows: recording " + batch.size() + " finished steps failed", e);
-            } finally {
-                batch.forEach(b -> b.committed().complete(null));
-            }
-        }
-        ended.forEach(b -> b.committed().complete(null));
+    boolean stopping() {
+        return stopping;
     }
 
-    /** One transaction for a batch of ends, under the locks of their runs, unless a step is no longer its attempt's. */
-    private void commit(List<Ended> batch) {
-        Set<UUID> ids = new java.util.TreeSet<>();
-        batch.forEach(b -> ids.add(b.claimed().run().id));
-        Map<RunState, RunStatus> before = new LinkedHashMap<>();
-        Map<RunState, Set<String>> interrupted = new LinkedHashMap<>();
-        boolean[] due = new boolean[1];
-        boolean[] released = new boolean[1];
-        long[] retryAt = {Long.MAX_VALUE};
-        db.inTransaction(h -> {
-            Map<UUID, RunState> runs = store.lock(h, ids, false, graphs::getIfPresent);
-            Instant now = now();
-            List<String> notes = new ArrayList<>();
-            for (Ended b : batch) {
-                Claimed c = b.claimed();
-                RunState run = runs.get(c.run().id);
-                if (run == null || !run.holds(c.nodeId(), owner, c.attempt())) {
-                    continue; // cancelled, failed by another branch, or reclaimed after a lost lease
-                }
-                before.putIfAbsent(run, run.status);
-                Set<String> stop = interrupted.computeIfAbsent(run, r -> new LinkedHashSet<>());
-                switch (b.outcome()) {
-                    case StepRun.Outcome.Succeeded s -> due[0] |= !run.succeed(c.nodeId(), s.output(), now).isEmpty();
-                    case StepRun.Outcome.Failed f -> {
-                        long backoff = f.policy().backoffMs(c.attempt());
-                        Instant at = backoff >= 0 ? now.plusMillis(backoff) : null;
-                        if (at != null) {
-                            retryAt[0] = Math.min(retryAt[0], at.toEpochMilli());
-                        }
-                        stop.addAll(run.fail(c.nodeId(), f.message(), at, now));
-                    }
-                    case StepRun.Outcome.Released r -> {
-                        run.reclaim(c.nodeId(), now);
-                        released[0] = true;
-                    }
-                }
-                if (!stop.isEmpty()) {
-                    notes.add("c:" + run.id);
-                }
-            }
-            // Successors that fell due are this node's to take (a slot of its own is freeing), so
-            // only steps given back at shutdown call on the other nodes.
-            if (released[0]) {
-                notes.add("w");
-            }
-            if (!before.isEmpty()) {
-                store.save(h, List.copyOf(before.keySet()), notes);
-            }
-            return null;
-        });
-        before.forEach((run, status) -> moved(run, status, interrupted.get(run)));
-        if (due[0]) {
-            wake();
-        }
-        if (retryAt[0] != Long.MAX_VALUE) {
-            nextRetry.accumulateAndGet(retryAt[0], Math::min);
-            wake();
-        }
+    /** The steps running on this node. */
+    Collection<StepRun> running() {
+        return live.values();
     }
 
-    private void heartbeat() {
-        long every = Math.max(100, cfg.lease().toMillis() / 3);
-        while (!stopping) {
-            sleep(every);
-            if (stopping) {
-                return;
-            }
-            if (!live.isEmpty()) {
-                try {
-                    List<UUID> runs = new ArrayList<>();
-                    List<String> nodes = new ArrayList<>();
-                    live.values().forEach(step -> {
-                        runs.add(step.claimed().run().id);
-                        nodes.add(step.claimed().nodeId());
-                    });
-                    db.withHandle(h -> store.renew(h, owner, runs, nodes, now().plus(cfg.lease())));
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "workflows: renewing leases failed", e);
-                }
-            }
-        }
-    }
-
-    /** Every node: queues again the steps of nodes that stopped renewing, and refreshes the depth gauge. */
-    private void reap() {
-        long every = Math.max(100, Math.min(cfg.lease().toMillis() / 2, 5000));
-        while (!stopping) {
-            sleep(every);
-            if (stopping) {
-                return;
-            }
-            try {
-                queueDepth.set(db.withHandle(h -> store.dueCount(h, now())));
-                for (UUID id : db.withHandle(h -> store.expired(h, now(), REAP_BATCH))) {
-                    reclaimExpired(id);
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "workflows: reaping expired leases failed", e);
-            }
-        }
-    }
-
-    private void reclaimExpired(UUID id) {
-        RunState moved = db.inTransaction(h -> {
-            RunState run = store.lock(h, Set.of(id), true, graphs::getIfPresent).get(id);
-            if (run == null) {
-                return null;
-            }
-            Instant now = now();
-            boolean any = false;
-            for (RunState.StepState s : run.steps.values()) {
-                if (s.status == StepStatus.RUNNING && s.leaseUntil != null && s.leaseUntil.isBefore(now)) {
-                    LOG.info("workflows: step " + s.nodeId + " of run " + id + " lost its node's lease; queued again");
-                    run.reclaim(s.nodeId, now);
-                    any = true;
-                }
-            }
-            if (!any) {
-                return null;
-            }
-            store.save(h, run, List.of("w"));
-            return run;
-        });
-        if (moved != null) {
-            changed(id);
-            wake();
-        }
-    }
-
-    private void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            stopping = true;
-        }
-    }
-
-    private Instant now() {
+    Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
@@ -595,12 +356,10 @@ public final class Executor implements AutoCloseable {
      * back, running steps are abandoned; another node must reap them.
      */
     void halt() {
-        halted = true;
+        ends.halt(); // first: from here on nothing is written
         stopping = true;
         threads.forEach(Thread::interrupt);
-        committers.forEach(Thread::interrupt);
         live.values().forEach(StepRun::stop);
-        ended.forEach(e -> e.committed().complete(null));
         listener.close();
     }
 
@@ -610,37 +369,28 @@ public final class Executor implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (halted) {
+        if (ends.halted()) {
             return;
         }
         stopping = true;
         threads.forEach(Thread::interrupt);
-        long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
+        awaitSteps(SHUTDOWN_GRACE);
+        live.values().forEach(StepRun::release);
+        awaitSteps(Duration.ofSeconds(5));
+        ends.awaitCommitters();
+        listener.close();
+        watchers.values().forEach(f -> f.complete(null));
+    }
+
+    /** Waits up to {@code limit} for this node's steps to end; an interrupt ends the wait. */
+    private void awaitSteps(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!live.isEmpty() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
-                break;
+                return;
             }
         }
-        live.values().forEach(StepRun::release);
-        long releaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!live.isEmpty() && System.nanoTime() < releaseDeadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                break;
-            }
-        }
-        for (Thread committer : committers) {
-            try {
-                committer.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        listener.close();
-        watchers.values().forEach(f -> f.complete(null));
     }
 }

@@ -20,7 +20,7 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * One attempt of one step on this node's virtual thread: resolves the node's templates, runs its
- * tool within its timeout, and hands the outcome to {@link Executor#finish}. Interrupts (timeout,
+ * tool within its timeout, and hands the outcome to {@link StepEnds#finish}. Interrupts (timeout,
  * the run ending, shutdown) reach the thread only while the tool runs, never while the outcome is
  * being written, so the executor's own statements are never cut off.
  */
@@ -36,7 +36,7 @@ final class StepRun {
 
     private static final int MAX_ERROR = 2000;
 
-    private final Executor executor;
+    private final StepEnds ends;
     private final Executor.Claimed claimed;
     private final Toolbox toolbox;
     /** Resolved on the step's thread: an organization deleted meanwhile fails the step, not the dispatcher. */
@@ -50,9 +50,9 @@ final class StepRun {
     private boolean released;
     private boolean timedOut;
 
-    StepRun(Executor executor, Executor.Claimed claimed, Toolbox toolbox, Supplier<Access> access,
+    StepRun(StepEnds ends, Executor.Claimed claimed, Toolbox toolbox, Supplier<Access> access,
             Duration defaultTimeout, MeterRegistry registry) {
-        this.executor = executor;
+        this.ends = ends;
         this.claimed = claimed;
         this.toolbox = toolbox;
         this.access = access;
@@ -125,7 +125,7 @@ final class StepRun {
                 .tag("outcome", label).description("Time of one attempt of a step, by tool and outcome")
                 .register(registry).record(Duration.ofNanos(System.nanoTime() - t0));
         if (outcome != null) {
-            executor.finish(claimed, outcome);
+            ends.finish(claimed, outcome);
         }
     }
 
