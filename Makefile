@@ -26,7 +26,8 @@ test:
 	@scripts/setup-services.sh --test
 	@$(MAKE) --no-print-directory web
 	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_NODE=1 ARCHES_TEST_REQUIRE_REPLICA=1 \
-	  ARCHES_TEST_REQUIRE_HAPROXY=1 ARCHES_TEST_REQUIRE_WEB=1 ./mvnw -B --no-transfer-progress verify
+	  ARCHES_TEST_REQUIRE_HAPROXY=1 ARCHES_TEST_REQUIRE_WEB=1 ARCHES_TEST_REQUIRE_PG_STAT_STATEMENTS=1 \
+	  ./mvnw -B --no-transfer-progress verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:
