@@ -317,7 +317,18 @@ class DatabaseReportsTest {
         assertThat(names).contains("max_connections", "shared_buffers", "effective_cache_size", "maintenance_work_mem",
                 "work_mem", "huge_pages", "wal_buffers", "min_wal_size", "max_wal_size", "checkpoint_completion_target",
                 "random_page_cost", "effective_io_concurrency", "default_statistics_target",
-                "max_parallel_workers_per_gather");
+                "max_parallel_workers_per_gather", "autovacuum", "track_counts");
+        // Beside the live value, as SHOW gives it; ALTER SYSTEM offered when it is off (as on a CI machine).
+        for (String name : List.of("autovacuum", "track_counts")) {
+            JsonNode s = setting(advice, name);
+            String live = show(name);
+            assertThat(s.get("advised").asText()).isEqualTo("on");
+            assertThat(s.get("current").asText()).isEqualTo(live);
+            assertThat(s.get("applies").asText()).isEqualTo("reload");
+            assertThat(s.get("matches").asBoolean()).as(name).isEqualTo(live.equals("on"));
+            assertThat(advice.get("alterSystem").toString().contains("ALTER SYSTEM SET " + name + " = 'on';"))
+                    .as(name).isEqualTo(!live.equals("on"));
+        }
         JsonNode maxConnections = setting(advice, "max_connections");
         assertThat(maxConnections.get("advised").asInt()).isEqualTo(d.get("connections").asInt());
         assertThat(maxConnections.get("current").asInt()).isEqualTo(count("SHOW max_connections"));
@@ -363,10 +374,19 @@ class DatabaseReportsTest {
     }
 
     private int count(String sql) {
+        return Integer.parseInt(one(sql));
+    }
+
+    private String show(String setting) {
+        return one("SHOW " + setting);
+    }
+
+    /** The first column of the first row, as text. */
+    private String one(String sql) {
         try (Connection c = TestDatabases.superuser(server.database()); Statement s = c.createStatement();
              var rs = s.executeQuery(sql)) {
             rs.next();
-            return Integer.parseInt(rs.getString(1));
+            return rs.getString(1);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
