@@ -10,7 +10,7 @@ SOURCES := $(shell find src/main -type f) pom.xml
 # them into target/web, which Maven packs into the jar's web/ folder.
 WEB_SOURCES := $(shell find web/src -type f) web/build.mjs web/package.json web/package-lock.json
 
-.PHONY: run test setup build web image advise lint-openapi clean bench jmh cluster cluster-stop bench-cluster cluster-check
+.PHONY: run test setup build web image advise lint-openapi clean bench bench-profiling jmh cluster cluster-stop bench-cluster cluster-check
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -95,6 +95,14 @@ lint-openapi:
 # default all) runs only those sections, e.g. `make bench QUICK=1 ARCHES_BENCH_ONLY=ceiling,novel`.
 bench:
 	QUICK=$(QUICK) ARCHES_BENCH_ONLY=$(ARCHES_BENCH_ONLY) python3 bench/bench.py
+
+# Continuous profiling's overhead (bench/profiling.py): the platform from target/arches.jar with
+# profiling.continuous off and on in turn (3 pairs, ARCHES_BENCH_PROFILING_PAIRS), one server start
+# per run, under the same closed-loop wrk load on a cached read by JWT; median req/s, p99 and JVM
+# CPU seconds per 1,000 requests of each. Writes bench/results/<date>-<commit>-profiling[-quick].{md,json}.
+# Takes /tmp/arches-bench.lock itself (or uses the caller's flock).
+bench-profiling: target/arches.jar
+	QUICK=$(QUICK) python3 bench/profiling.py
 
 # JMH microbenchmarks of the hot in-process paths (bench/jmh.sh; pass JMH options in ARGS).
 jmh:
