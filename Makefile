@@ -100,7 +100,8 @@ bench:
 # profiling.continuous off and on in turn (3 pairs, ARCHES_BENCH_PROFILING_PAIRS), one server start
 # per run, under the same closed-loop wrk load on a cached read by JWT; median req/s, p99 and JVM
 # CPU seconds per 1,000 requests of each. Writes bench/results/<date>-<commit>-profiling[-quick].{md,json}.
-# Takes /tmp/arches-bench.lock itself (or uses the caller's flock).
+# About 7 minutes (2026-12-03; QUICK=1, shorter runs: about 2). Takes /tmp/arches-bench.lock itself
+# (or uses the caller's flock).
 bench-profiling: target/arches.jar
 	QUICK=$(QUICK) python3 bench/profiling.py
 
