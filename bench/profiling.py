@@ -27,7 +27,7 @@ import urllib.request
 sys.dont_write_bytecode = True  # bench/__pycache__ holds tracked files
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (start_server, stop_server, wrk, machine: the harness's helpers)
-import cluster  # noqa: E402  (BenchLock, call, CLK_TCK)
+import cluster  # noqa: E402  (BenchLock, call, owner, CLK_TCK)
 import hotpath  # noqa: E402  (HOT_CONNECTIONS, probe)
 
 QUICK = bench.QUICK
@@ -45,30 +45,18 @@ def log(msg):
     bench.log(f"profiling: {msg}")
 
 
-def api(method, path, body=None, token=None):
-    return cluster.call(method, path, body, token, port=bench.PORT, ok=(200, 201, 409))
-
-
 def document():
     """A token and one document's path: the user, organization and document are made once through
     the API and reused by later runs; the token is fresh (access tokens live 15 minutes)."""
-    status, _ = api("POST", "/api/v1/auth/register", {"email": EMAIL, "name": "Profiling", "password": PASSWORD})
-    if status not in (201, 409):
-        raise SystemExit(f"register: HTTP {status}")
-    status, login = api("POST", "/api/v1/auth/login", {"email": EMAIL, "password": PASSWORD})
-    if status != 200:
-        raise SystemExit(f"login: HTTP {status} {login}")
-    token = login["accessToken"]
-    status, _ = api("POST", "/api/v1/organizations", {"name": "Profiling bench", "slug": ORG}, token)
-    if status not in (201, 409):
-        raise SystemExit(f"organization: HTTP {status}")
+    token, _ = cluster.owner(EMAIL, "Profiling", ORG, "Profiling bench", password=PASSWORD, port=bench.PORT)
     base = f"/api/v1/organizations/{ORG}/content"
-    status, page = api("GET", base + "?limit=1", token=token)
+    status, page = cluster.call("GET", base + "?limit=1", token=token, port=bench.PORT)
     if status == 200 and page["data"]:
         doc = page["data"][0]["id"]
     else:
-        status, made = api("POST", base, {"title": "Profiling overhead", "body": "A document read by the profiling "
-                                          "bench, cached after the first read.", "tags": ["bench"]}, token)
+        status, made = cluster.call("POST", base, {"title": "Profiling overhead", "body": "A document read by the "
+                                    "profiling bench, cached after the first read.", "tags": ["bench"]}, token,
+                                    port=bench.PORT)
         if status != 201:
             raise SystemExit(f"document: HTTP {status} {made}")
         doc = made["id"]
