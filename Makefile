@@ -10,7 +10,7 @@ SOURCES := $(shell find src/main -type f) pom.xml
 # them into target/web, which Maven packs into the jar's web/ folder.
 WEB_SOURCES := $(shell find web/src -type f) web/build.mjs web/package.json web/package-lock.json
 
-.PHONY: run test setup build web image advise lint-openapi clean bench jmh cluster cluster-stop bench-cluster cluster-check
+.PHONY: run test setup build web image advise lint-openapi clean bench bench-profiling jmh cluster cluster-stop bench-cluster cluster-check
 
 # A local token secret (kept in .arches/, never committed) lets sessions survive restarts;
 # ARCHES_AUTH_TOKEN_SECRET from the environment wins.
@@ -26,7 +26,8 @@ test:
 	@scripts/setup-services.sh --test
 	@$(MAKE) --no-print-directory web
 	ARCHES_TEST_REQUIRE_PROMTOOL=1 ARCHES_TEST_REQUIRE_GO=1 ARCHES_TEST_REQUIRE_NODE=1 ARCHES_TEST_REQUIRE_REPLICA=1 \
-	  ARCHES_TEST_REQUIRE_HAPROXY=1 ARCHES_TEST_REQUIRE_WEB=1 ./mvnw -B --no-transfer-progress verify
+	  ARCHES_TEST_REQUIRE_HAPROXY=1 ARCHES_TEST_REQUIRE_WEB=1 ARCHES_TEST_REQUIRE_PG_STAT_STATEMENTS=1 \
+	  ./mvnw -B --no-transfer-progress verify
 	@$(MAKE) --no-print-directory lint-openapi
 
 setup:
@@ -94,6 +95,15 @@ lint-openapi:
 # default all) runs only those sections, e.g. `make bench QUICK=1 ARCHES_BENCH_ONLY=ceiling,novel`.
 bench:
 	QUICK=$(QUICK) ARCHES_BENCH_ONLY=$(ARCHES_BENCH_ONLY) python3 bench/bench.py
+
+# Continuous profiling's overhead (bench/profiling.py): the platform from target/arches.jar with
+# profiling.continuous off and on in turn (3 pairs, ARCHES_BENCH_PROFILING_PAIRS), one server start
+# per run, under the same closed-loop wrk load on a cached read by JWT; median req/s, p99 and JVM
+# CPU seconds per 1,000 requests of each. Writes bench/results/<date>-<commit>-profiling[-quick].{md,json}.
+# About 7 minutes (2026-12-03; QUICK=1, shorter runs: about 2). Takes /tmp/arches-bench.lock itself
+# (or uses the caller's flock).
+bench-profiling: target/arches.jar
+	QUICK=$(QUICK) python3 bench/profiling.py
 
 # JMH microbenchmarks of the hot in-process paths (bench/jmh.sh; pass JMH options in ARGS).
 jmh:

@@ -304,6 +304,27 @@ def text(rng, words):
     return " ".join(rng.choice(WORDS) for _ in range(words))
 
 
+def owner(email, name, slug, org_name, password=PASSWORD, port=LB):
+    """A user and the organization they own, made through the API or reused when they exist:
+    a fresh access token (they live 15 minutes) and the organization."""
+    st, _ = call("POST", "/api/v1/auth/register", {"email": email, "name": name, "password": password}, port=port,
+                 ok=(201, 409))
+    if st not in (201, 409):
+        raise SystemExit(f"register {email}: {st}")
+    st, tok = call("POST", "/api/v1/auth/login", {"email": email, "password": password}, port=port)
+    if st != 200:
+        raise SystemExit(f"login {email}: {st} {tok}")
+    token = tok["accessToken"]
+    st, org = call("POST", "/api/v1/organizations", {"name": org_name, "slug": slug}, token=token, port=port,
+                   ok=(201, 409))
+    if st == 409:
+        st, page = call("GET", "/api/v1/organizations?limit=100", token=token, port=port)
+        org = next(o for o in page["data"] if o["slug"] == slug)
+    elif st != 201:
+        raise SystemExit(f"create organization {slug}: {st} {org}")
+    return token, org
+
+
 def seed():
     """Owners, organizations, member API keys and documents, through the API; reused while the keys
     still work. Writes the wrk targets (reads.tsv, orgs.tsv, queries.txt) and returns them."""
@@ -321,23 +342,8 @@ def seed():
     rng = random.Random(14)
     orgs = []
     for i in range(ORGS):
-        email = f"cluster-owner-{i}@cbench.arches.test"
-        st, _ = call("POST", "/api/v1/auth/register", {"email": email, "name": f"Owner {i}", "password": PASSWORD},
-                     ok=(201, 409))
-        if st not in (201, 409):
-            raise SystemExit(f"register {email}: {st}")
-        st, tok = call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
-        if st != 200:
-            raise SystemExit(f"login {email}: {st} {tok}")
-        token = tok["accessToken"]
         slug = f"cbench-{i}"
-        st, org = call("POST", "/api/v1/organizations", {"name": f"Cluster bench {i}", "slug": slug}, token=token,
-                       ok=(201, 409))
-        if st == 409:
-            st, page = call("GET", "/api/v1/organizations?limit=100", token=token)
-            org = next(o for o in page["data"] if o["slug"] == slug)
-        elif st != 201:
-            raise SystemExit(f"create organization {slug}: {st} {org}")
+        token, org = owner(f"cluster-owner-{i}@cbench.arches.test", f"Owner {i}", slug, f"Cluster bench {i}")
         keys = []
         for k in range(KEYS_PER_ORG):
             st, key = call("POST", f"/api/v1/organizations/{org['id']}/api-keys",

@@ -108,6 +108,7 @@ public final class Arches implements AutoCloseable {
     private final Caches caches;
     private final WebServer server;
     private final List<ApiRouter.Route> routes;
+    private final List<ApiRouter.Route> adminRoutes;
     private final List<AutoCloseable> background;
     private final VectorIndex vectorIndex;
     private final Executor executor;
@@ -116,13 +117,14 @@ public final class Arches implements AutoCloseable {
     private final Duration drainDelay;
 
     private Arches(Metrics metrics, Database db, Caches caches, WebServer server, List<ApiRouter.Route> routes,
-                   List<AutoCloseable> background, VectorIndex vectorIndex, Executor executor, OpsRoutes ops,
-                   Idempotency idempotency, Duration drainDelay) {
+                   List<ApiRouter.Route> adminRoutes, List<AutoCloseable> background, VectorIndex vectorIndex,
+                   Executor executor, OpsRoutes ops, Idempotency idempotency, Duration drainDelay) {
         this.metrics = metrics;
         this.db = db;
         this.caches = caches;
         this.server = server;
         this.routes = routes;
+        this.adminRoutes = adminRoutes;
         this.background = background;
         this.vectorIndex = vectorIndex;
         this.executor = executor;
@@ -268,13 +270,14 @@ public final class Arches implements AutoCloseable {
             Problems.register(routing, io, router);
 
             WebServerConfig.Builder builder = WebServer.builder();
+            List<ApiRouter.Route> adminRoutes = List.of();
             if (cfg.admin().enabled()) {
                 Profiles profiles = new Profiles(cfg.profiling());
                 background.add(profiles);
-                HttpRouting.Builder admin = AdminRoutes.routing(cfg.admin(), io, profiles,
-                        new DatabaseReports(db, cfg, runDb));
+                AdminRoutes admin = AdminRoutes.of(cfg.admin(), io, profiles, new DatabaseReports(db, cfg, runDb));
+                adminRoutes = admin.routes();
                 builder.putSocket(ADMIN_SOCKET, s -> s.host(cfg.admin().host()).port(cfg.admin().port())
-                        .routing(admin));
+                        .routing(admin.routing()));
             }
             WebServer server = builder
                     .host(cfg.server().host())
@@ -308,8 +311,8 @@ public final class Arches implements AutoCloseable {
                     .routing(routing)
                     .build()
                     .start();
-            return new Arches(metrics, db, caches, server, router.routes(), background, vectorIndex, executor, ops,
-                    idempotency, cfg.server().drainDelay());
+            return new Arches(metrics, db, caches, server, router.routes(), adminRoutes, background, vectorIndex,
+                    executor, ops, idempotency, cfg.server().drainDelay());
         } catch (RuntimeException e) {
             closeAll(background);
             if (caches != null) {
@@ -341,6 +344,11 @@ public final class Arches implements AutoCloseable {
     /** Every (method, template) the server serves. */
     public List<ApiRouter.Route> routes() {
         return routes;
+    }
+
+    /** Every (method, template) the admin listener serves; empty when it is off. */
+    public List<ApiRouter.Route> adminRoutes() {
+        return adminRoutes;
     }
 
     /** This node's workflow executor (tests stop it as if the node were killed). */

@@ -174,7 +174,7 @@ public final class ConfigLoader {
                 duration("auth.api_key_last_used_interval", Duration.ofMillis(10), Duration.ofHours(1)));
         var log = new ArchesConfig.Log(level("log.level"), bool("log.access"));
         return new ArchesConfig(server, database, redis, cache, rateLimit, auth, idempotency(database), log,
-                embedding(), search(), metrics(), workflows(), admin(), profiling(), graphql());
+                embedding(), search(), metrics(), workflows(), admin(server), profiling(), graphql());
     }
 
     private ArchesConfig.Idempotency idempotency(ArchesConfig.Database database) {
@@ -224,8 +224,15 @@ public final class ConfigLoader {
         return new ArchesConfig.Metrics(token("metrics.token"));
     }
 
-    private ArchesConfig.Admin admin() {
-        return new ArchesConfig.Admin(string("admin.host", false), integer("admin.port", 0, 65535), token("admin.token"));
+    private ArchesConfig.Admin admin(ArchesConfig.Server server) {
+        var admin = new ArchesConfig.Admin(string("admin.host", false), integer("admin.port", 0, 65535),
+                token("admin.token"));
+        // Two sockets of one server cannot share a port, and the API port must never serve profiles.
+        if (admin.port() != 0 && admin.port() == server.port()) {
+            throw new ConfigException("admin.port", "must differ from server.port (" + server.port()
+                    + "), or be 0 to turn the admin listener off");
+        }
+        return admin;
     }
 
     private ArchesConfig.Profiling profiling() {

@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 
+import ai.arches.http.ApiRouter;
 import ai.arches.testing.Api;
 import ai.arches.testing.ServerTest;
 import ai.arches.testing.TestServer;
@@ -16,12 +17,11 @@ import org.junit.jupiter.api.Test;
 /** The operators' listener: its own port and token, and nothing of it on the API port. */
 class AdminListenerTest extends ServerTest {
     private static final String TOKEN = "admin-token-for-tests-0123456789";
-    private static final List<String> ADMIN_PATHS = List.of("/debug/pprof/", "/debug/pprof/heap", "/debug/threads",
-            "/debug/queries", "/debug/database/health", "/debug/database/advice");
 
     @Test
     void is_off_unless_a_port_is_set() {
         assertThat(server.arches().adminPort()).isEqualTo(-1);
+        assertThat(server.arches().adminRoutes()).isEmpty();
     }
 
     @Test
@@ -45,8 +45,16 @@ class AdminListenerTest extends ServerTest {
     @Test
     void nothing_of_it_answers_on_the_api_port() throws IOException {
         try (TestServer s = TestServer.startOn(server.database(), Map.of("admin.port", Integer.toString(freePort())))) {
+            // Every route the admin listener registers, as it registered them: nothing to keep in step here.
+            List<ApiRouter.Route> routes = s.arches().adminRoutes();
+            assertThat(routes).extracting(ApiRouter.Route::template).contains("/debug/pprof/", "/debug/pprof/profile",
+                    "/debug/pprof/wall", "/debug/pprof/allocs", "/debug/pprof/mutex", "/debug/pprof/heap",
+                    "/debug/pprof/goroutine", "/debug/pprof/continuous", "/debug/threads", "/debug/queries",
+                    "/debug/database/health", "/debug/database/advice");
             Api api = s.api().withoutContractCheck();
-            for (String path : ADMIN_PATHS) {
+            for (ApiRouter.Route route : routes) {
+                String path = route.template();
+                assertThat(route.method()).as("%s: this test sends GET only", path).isEqualTo("GET");
                 assertThat(api.get(path, null).status()).as(path).isEqualTo(404);
                 assertThat(api.get(path + "?seconds=1", TOKEN).status()).as(path).isEqualTo(404);
             }

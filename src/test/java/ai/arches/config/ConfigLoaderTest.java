@@ -186,6 +186,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void the_admin_listener_may_not_share_the_api_port() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("ARCHES_SERVER_PORT", "9000", "ARCHES_ADMIN_PORT", "9000"),
+                Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("admin.port: must differ from server.port (9000), or be 0 to turn the admin listener off");
+        assertThat(ConfigLoader.load(Map.of("ARCHES_SERVER_PORT", "0", "ARCHES_ADMIN_PORT", "0"), Map.of()).admin()
+                .port()).isZero();
+        assertThat(ConfigLoader.load(Map.of("ARCHES_SERVER_PORT", "9000", "ARCHES_ADMIN_PORT", "9001"), Map.of())
+                .admin().port()).isEqualTo(9001);
+    }
+
+    @Test
     void response_and_cache_size_bounds_have_defaults_and_limits() {
         ArchesConfig c = ConfigLoader.load(Map.of(), Map.of());
         assertThat(c.server().maxPageBytes()).isEqualTo(1L << 20);

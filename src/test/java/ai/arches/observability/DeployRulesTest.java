@@ -13,7 +13,10 @@ import ai.arches.observability.DeployFiles.Rule;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-/** The Prometheus rules in deploy/prometheus: valid, documented, and each alert unit-tested both ways. */
+/**
+ * The Prometheus rules in deploy/prometheus: valid, documented, each alert unit-tested both ways
+ * and each recording rule's value unit-tested.
+ */
 class DeployRulesTest {
 
     @Test
@@ -51,6 +54,21 @@ class DeployRulesTest {
             if (!r.alert()) {
                 assertThat(r.name()).matches("[a-z_]+:[a-z0-9_]+:[a-z0-9_]+");
             }
+        }
+    }
+
+    @Test
+    void every_recording_rule_has_a_promql_unit_test_of_its_value() {
+        Set<String> queried = new HashSet<>();
+        for (Path file : DeployFiles.ruleTests()) {
+            for (JsonNode test : DeployFiles.yaml(file).get("tests")) {
+                for (JsonNode check : test.path("promql_expr_test")) {
+                    queried.addAll(List.of(check.get("expr").asText().split("[^A-Za-z0-9_:]+")));
+                }
+            }
+        }
+        for (Rule r : DeployFiles.rules().stream().filter(rule -> !rule.alert()).toList()) {
+            assertThat(queried).as("a promql_expr_test of %s", r.name()).contains(r.name());
         }
     }
 

@@ -105,6 +105,14 @@ final class Tuning {
                 : "spinning disk: one head serves few reads at once"));
         out.add(new Advised("default_statistics_target", Kind.INTEGER, 100L, "PGTune's web value (the default): "
                 + "this workload's short, selective statements plan well on it; more costs ANALYZE time"));
+        out.add(new Advised("autovacuum", Kind.TEXT, "on", "the platform's tables churn: workflow_steps and "
+                + "workflow_runs are a queue (each step claimed, its lease renewed and finished by UPDATEs), embedding "
+                + "workers update every document they finish, expired idempotency keys are deleted, and each leaves a "
+                + "dead row version; autovacuum reclaims them and ANALYZEs the tables as they change. Off, only "
+                + "wraparound vacuums run: the queue tables and their indexes bloat and plans are made on stale "
+                + "statistics"));
+        out.add(new Advised("track_counts", Kind.TEXT, "on", "the per-table counts of changed and dead rows that "
+                + "autovacuum decides from and /debug/database/health reports; off, autovacuum has nothing to go on"));
 
         if (cores >= 2) {
             out.add(new Advised("max_worker_processes", Kind.INTEGER, (long) cores, "one background worker per "

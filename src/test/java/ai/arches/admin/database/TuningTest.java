@@ -63,6 +63,15 @@ class TuningTest {
     }
 
     @Test
+    void autovacuum_and_the_counts_it_needs_are_on_for_every_host() {
+        for (HostFacts h : List.of(host(1, 2 * GB, true), host(32, 128 * GB, false))) {
+            var v = values(h, Tuning.Deployment.of(1, 8, 4, 3));
+            assertThat(v.get("autovacuum")).isEqualTo("on");
+            assertThat(v.get("track_counts")).isEqualTo("on");
+        }
+    }
+
+    @Test
     void connections_are_every_nodes_pools_and_listener_plus_a_node_of_headroom() {
         var d = Tuning.Deployment.of(3, 20, 4, 3);
         assertThat(d.perNode()).isEqualTo(25);
