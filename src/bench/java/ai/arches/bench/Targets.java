@@ -44,7 +44,9 @@ final class Targets {
         List<UUID> contentIds = new ArrayList<>();
         List<UUID> contentOrgs = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(url, user, ""); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("SELECT id, slug FROM organizations")) {
+            // Only the seeded organizations (org-N): other tools leave theirs in this database too
+            // (bench-profiling registers "profiling-bench"), and their slugs carry no index.
+            try (ResultSet rs = s.executeQuery("SELECT id, slug FROM organizations WHERE slug ~ '^org-[0-9]+$'")) {
                 while (rs.next()) {
                     orgIndex.put(rs.getObject(1, UUID.class), Integer.parseInt(rs.getString(2).substring(4)));
                 }
@@ -54,7 +56,8 @@ final class Targets {
             s.execute(BenchData.SEED_SESSIONS);
             try (ResultSet rs = s.executeQuery("""
                     SELECT m.organization_id, m.user_id, m.role, u.email
-                    FROM organization_members m JOIN users u ON u.id = m.user_id""")) {
+                    FROM organization_members m JOIN users u ON u.id = m.user_id
+                    JOIN organizations o ON o.id = m.organization_id WHERE o.slug ~ '^org-[0-9]+$'""")) {
                 while (rs.next()) {
                     UUID org = rs.getObject(1, UUID.class);
                     String token = tokens.issueAccess(rs.getObject(2, UUID.class), rs.getObject(2, UUID.class));
@@ -67,7 +70,8 @@ final class Targets {
             }
             s.setFetchSize(10_000);
             c.setAutoCommit(false);
-            try (ResultSet rs = s.executeQuery("SELECT id, organization_id FROM content")) {
+            try (ResultSet rs = s.executeQuery("SELECT c.id, c.organization_id FROM content c "
+                    + "JOIN organizations o ON o.id = c.organization_id WHERE o.slug ~ '^org-[0-9]+$'")) {
                 while (rs.next()) {
                     contentIds.add(rs.getObject(1, UUID.class));
                     contentOrgs.add(rs.getObject(2, UUID.class));
