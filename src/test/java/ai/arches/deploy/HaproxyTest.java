@@ -22,11 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import ai.arches.testing.Api;
 import ai.arches.testing.Eventually;
+import ai.arches.testing.Prerequisites;
 import ai.arches.testing.TestDatabases;
 import ai.arches.testing.TestServer;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,11 +48,8 @@ class HaproxyTest {
 
     @BeforeEach
     void requireHaproxy() {
-        boolean present = new java.io.File("/usr/sbin/haproxy").canExecute();
-        if (!present && !"1".equals(System.getenv("ARCHES_TEST_REQUIRE_HAPROXY"))) {
-            Assumptions.abort("haproxy is not installed (make test installs it)");
-        }
-        assertThat(present).as("haproxy installed (Debian package haproxy)").isTrue();
+        Prerequisites.assume("HAPROXY", new java.io.File("/usr/sbin/haproxy").canExecute(),
+                "haproxy is not installed (Debian package haproxy; make test installs it)");
     }
 
     @AfterEach

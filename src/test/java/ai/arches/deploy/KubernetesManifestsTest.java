@@ -3,7 +3,6 @@ package ai.arches.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,6 +21,7 @@ import java.util.stream.Stream;
 
 import ai.arches.config.ArchesConfig;
 import ai.arches.config.ConfigLoader;
+import ai.arches.testing.Prerequisites;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -203,7 +203,7 @@ class KubernetesManifestsTest {
 
     @Test
     void the_image_builds_with_podman() throws Exception {
-        assumeTrue(onPath("podman") != null, "podman not installed: the image build is not tried");
+        assumeTrue(Prerequisites.onPath("podman") != null, "podman not installed: the image build is not tried");
         Matcher from = Pattern.compile("(?m)^FROM (\\S+)").matcher(Files.readString(DOCKERFILE));
         while (from.find()) {
             Run exists = run(Path.of("."), Duration.ofMinutes(1), "podman", "image", "exists", from.group(1));
@@ -226,21 +226,11 @@ class KubernetesManifestsTest {
 
     /** node's path, or null; an error when missing and ARCHES_TEST_REQUIRE_NODE=1. */
     private static Path node() {
-        Path node = onPath("node");
-        if ((node == null || onPath("npm") == null) && "1".equals(System.getenv("ARCHES_TEST_REQUIRE_NODE"))) {
+        Path node = Prerequisites.onPath("node");
+        if ((node == null || Prerequisites.onPath("npm") == null) && Prerequisites.required("NODE")) {
             throw new AssertionError("node and npm must be on PATH when ARCHES_TEST_REQUIRE_NODE=1");
         }
         return node;
-    }
-
-    private static Path onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(dir, program);
-            if (!dir.isEmpty() && Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        return null;
     }
 
     private static Run run(Path dir, Duration limit, String... command) throws IOException, InterruptedException {

@@ -11,10 +11,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import ai.arches.testing.Prerequisites;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The operations files under deploy/ (Prometheus rules and their unit tests, the Grafana
@@ -108,9 +109,7 @@ final class DeployFiles {
 
     /** promtool's path; the calling test is skipped when it is missing and not required. */
     static Path promtool() {
-        if (!"1".equals(System.getenv("ARCHES_TEST_REQUIRE_PROMTOOL"))) {
-            Assumptions.assumeTrue(Files.isExecutable(PROMTOOL), "promtool not installed");
-        }
+        Prerequisites.assume("PROMTOOL", Files.isExecutable(PROMTOOL), "promtool not installed (Debian package prometheus)");
         return PROMTOOL;
     }
 

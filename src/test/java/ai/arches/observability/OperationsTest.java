@@ -88,10 +88,7 @@ class OperationsTest extends ServerTest {
 
     @Test
     void metrics_pass_promtool_when_it_is_installed() throws Exception {
-        Path promtool = Path.of("/usr/bin/promtool");
-        if (!"1".equals(System.getenv("ARCHES_TEST_REQUIRE_PROMTOOL"))) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(promtool), "promtool not installed");
-        }
+        Path promtool = DeployFiles.promtool();
         api.get("/health", null);
         Path file = Files.createTempFile("metrics", ".txt");
         Files.writeString(file, api.get("/metrics", null).text());

@@ -3,7 +3,6 @@ package ai.arches.web;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import ai.arches.testing.Prerequisites;
 import ai.arches.testing.TestServer;
 
 import org.junit.jupiter.api.Test;
@@ -32,13 +32,10 @@ class ConsoleBrowserTest {
     void a_person_signs_in_writes_finds_and_runs_in_the_console() throws Exception {
         assumeTrue(WebAssets.built(), WebAssets.NOT_BUILT);
         String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-        Path node = onPath("node");
+        Path node = Prerequisites.onPath("node");
         boolean ready = node != null && Files.isDirectory(PLAYWRIGHT) && Files.isExecutable(Path.of(chromium));
-        if (!ready && "1".equals(System.getenv("ARCHES_TEST_REQUIRE_WEB"))) {
-            throw new AssertionError("ARCHES_TEST_REQUIRE_WEB=1 but node (" + node + "), " + PLAYWRIGHT + " (npm ci in web/) or "
-                    + chromium + " (apt-get install chromium) is missing");
-        }
-        assumeTrue(ready, "node, web/node_modules/playwright-core and " + chromium + " are needed");
+        Prerequisites.assume("WEB", ready, "node (" + node + "), " + PLAYWRIGHT + " (npm ci in web/) and " + chromium
+                + " (apt-get install chromium) are needed");
 
         // Embedding on, so hybrid search ranks by both meaning and words, as in production.
         try (TestServer server = TestServer.start(Map.of("embedding.workers", "1"))) {
@@ -65,16 +62,6 @@ class ConsoleBrowserTest {
             assertThat(png).as(shot).exists();
             assertThat(Files.size(png)).as(shot).isGreaterThan(5_000);
         }
-    }
-
-    private static Path onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(dir, program);
-            if (!dir.isEmpty() && Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        return null;
     }
 
 }

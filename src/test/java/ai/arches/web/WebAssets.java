@@ -1,5 +1,7 @@
 package ai.arches.web;
 
+import ai.arches.testing.Prerequisites;
+
 /**
  * Whether npm built the web assets into the test classpath (web/manifest.json). Maven alone does
  * not build them, so their tests are skipped then, unless ARCHES_TEST_REQUIRE_WEB=1 (set by
@@ -12,7 +14,7 @@ public final class WebAssets {
 
     public static boolean built() {
         boolean built = WebAssets.class.getClassLoader().getResource("web/manifest.json") != null;
-        if (!built && "1".equals(System.getenv("ARCHES_TEST_REQUIRE_WEB"))) {
+        if (!built && Prerequisites.required("WEB")) {
             throw new AssertionError(NOT_BUILT + " (ARCHES_TEST_REQUIRE_WEB=1)");
         }
         return built;

@@ -19,6 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import ai.arches.testing.Api;
 import ai.arches.testing.Eventually;
+import ai.arches.testing.Prerequisites;
 import ai.arches.testing.TestDatabases;
 import ai.arches.testing.TestServer;
 
@@ -62,7 +63,7 @@ class DatabaseReportsTest {
      * setup preloads it) demands the real report.
      */
     private boolean preloaded() {
-        if (!preloaded && "1".equals(System.getenv("ARCHES_TEST_REQUIRE_PG_STAT_STATEMENTS"))) {
+        if (!preloaded && Prerequisites.required("PG_STAT_STATEMENTS")) {
             throw new AssertionError("pg_stat_statements is not in shared_preload_libraries but"
                     + " ARCHES_TEST_REQUIRE_PG_STAT_STATEMENTS=1 (make setup preloads it)");
         }

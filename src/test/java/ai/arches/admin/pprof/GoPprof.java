@@ -2,13 +2,14 @@ package ai.arches.admin.pprof;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import ai.arches.testing.Prerequisites;
 
 /**
  * Go's own reader as the oracle: {@code go tool pprof} must read what the server sends. Skipped
@@ -19,8 +20,8 @@ final class GoPprof {
     private GoPprof() {}
 
     static boolean available() {
-        boolean found = go() != null;
-        if (!found && "1".equals(System.getenv("ARCHES_TEST_REQUIRE_GO"))) {
+        boolean found = Prerequisites.onPath("go") != null;
+        if (!found && Prerequisites.required("GO")) {
             throw new AssertionError("go is not on PATH but ARCHES_TEST_REQUIRE_GO=1");
         }
         return found;
@@ -46,7 +47,7 @@ final class GoPprof {
             return null;
         }
         Path home = Files.createTempDirectory("pprof-home-");
-        List<String> cmd = new ArrayList<>(List.of(go().toString(), "tool", "pprof", flag, source));
+        List<String> cmd = new ArrayList<>(List.of(Prerequisites.onPath("go").toString(), "tool", "pprof", flag, source));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         // pprof keeps fetched profiles under $HOME/pprof and reads no terminal.
         pb.environment().put("HOME", home.toString());
@@ -61,15 +62,5 @@ final class GoPprof {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
         return out;
-    }
-
-    private static Path go() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path go = Path.of(dir, "go");
-            if (Files.isExecutable(go)) {
-                return go;
-            }
-        }
-        return null;
     }
 }
