@@ -157,6 +157,7 @@ public final class Arches implements AutoCloseable {
                 int ran = Migrations.migrate(db.dataSource());
                 LOG.info("migrations applied: " + ran);
             }
+            db.warnIfAutovacuumOff();
             caches = new Caches(cfg.cache(), cfg.redis(), clock, Json.MAPPER, metrics.registry());
             ReplicationLag.register(db, metrics.registry());
             Replicas replicas = null;

@@ -126,7 +126,7 @@ public final class Database implements AutoCloseable {
         var pool = cfg.pool();
         Database db = new Database(new HikariDataSource(hc), poolName, pool.maxConnections(), pool.connectionTimeout(),
                 registry);
-        db.warnAboutServerSettings(pool.maxConnections());
+        db.warnIfPoolExceedsServer(pool.maxConnections());
         return db;
     }
 
@@ -175,32 +175,43 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Server settings that fail only later, under load, said at start-up instead: a pool larger
-     * than the connections PostgreSQL grants non-superusers, and autovacuum off (tables that churn,
-     * like the run tables, then keep their dead rows and the statistics of when they were small:
-     * cached plans scan them whole, measured at 248 instead of 1,039 one-step runs/s in QUICK runs).
+     * A pool larger than the connections PostgreSQL grants non-superusers fails only under load,
+     * when the pool grows; say so at start-up instead.
      */
-    private void warnAboutServerSettings(int poolMax) {
+    private void warnIfPoolExceedsServer(int poolMax) {
         try {
-            var row = withHandle(h -> h.createQuery(
+            int available = withHandle(h -> h.createQuery(
                             "SELECT current_setting('max_connections')::int"
-                                    + " - current_setting('superuser_reserved_connections')::int AS available,"
-                                    + " current_setting('autovacuum') = 'on' AND current_setting('track_counts') = 'on'"
-                                    + " AS autovacuum")
-                    .map((rs, ctx) -> Map.entry(rs.getInt("available"), rs.getBoolean("autovacuum"))).one());
-            int available = row.getKey();
+                                    + " - current_setting('superuser_reserved_connections')::int")
+                    .mapTo(Integer.class).one());
             if (poolMax > available) {
                 LOG.warning("database.pool.max_connections (" + poolMax + ") exceeds the " + available
                         + " connections PostgreSQL grants this role; the pool will fail to grow under load. "
                         + "Lower it (a few per database core is plenty) or raise PostgreSQL's max_connections.");
             }
-            if (!row.getValue()) {
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not read max_connections", e);
+        }
+    }
+
+    /**
+     * Autovacuum off hurts only later, as tables churn: they keep their dead rows and the
+     * statistics of when they were small, and cached plans scan them whole (the run tables:
+     * measured at 248 instead of 1,039 one-step runs/s in QUICK runs). Said once at start-up, for
+     * the server rather than for each pool on it.
+     */
+    public void warnIfAutovacuumOff() {
+        try {
+            boolean on = withHandle(h -> h.createQuery("SELECT current_setting('autovacuum') = 'on'"
+                            + " AND current_setting('track_counts') = 'on'")
+                    .mapTo(Boolean.class).one());
+            if (!on) {
                 LOG.warning("PostgreSQL runs with autovacuum (or track_counts) off: tables keep their dead rows and "
                         + "stale statistics, and the workflow run tables slow down as they grow. Turn it on "
                         + "(ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf()), or VACUUM ANALYZE them often.");
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.FINE, "could not read max_connections and autovacuum", e);
+            LOG.log(Level.FINE, "could not read autovacuum", e);
         }
     }
 
